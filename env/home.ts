@@ -1,0 +1,288 @@
+import type { Scenario } from './scenario.js';
+import { drawDay, type Day } from './day.js';
+import { HomeCore, type HomeView } from './core.js';
+import { scoreDay, type ScoreParts } from './score.js';
+import { Box, MultiDiscrete } from './spaces.js';
+import { Rng } from './rng.js';
+import { SLOTS, DT } from './time.js';
+
+/**
+ * # PSM home environment (`makeEnv(scenario)`)
+ *
+ * One episode is one day of 96 slots of 15 minutes (slot t starts at t·15 min; the paper's
+ * "t.s. k" is slot k − 1). Each step plays one slot.
+ *
+ * ## Actions: MultiDiscrete([2, …, 2, nEv])
+ * | component | values | meaning |
+ * | --- | --- | --- |
+ * | c = i < nAppliances | 0 wait, 1 run | appliance i (scenario order). Interruptible: run one slot of the cycle. Non-interruptible: start; once started it runs to the end. |
+ * | c = nAppliances (when the scenario has an EV) | 0 idle, 1…K charge, K+1…K+M discharge | grid-side EV power 0, k·chargeStepKw, −m·dischargeStepKw (V2H only) |
+ *
+ * ## Action mask (`info.actionMask`, the components' masks concatenated, 1 = allowed)
+ * - An appliance with no visible request (none today, not released yet, or done) may only wait;
+ *   a started non-interruptible cycle, or a request with no slack left before its deadline, must run.
+ * - The EV may only idle while away. At home a level is allowed when the SoC after the slot stays
+ *   between the day's floor (the lowest SoC from which the target at departure and the SoC of 00:00
+ *   at midnight stay reachable with the worst-case headroom of each later slot: `EvDay.floorKwh`) and
+ *   the capacity, a charge level keeps the import under the contract with the forced appliance load,
+ *   and a discharge level (V2H) sends nothing into the grid with that load.
+ * - Joint limits: the components' masks are checked against the forced load of the others; the
+ *   import of the whole action must also stay ≤ contractKw and V2H must not export. The
+ *   `FlattenAction` wrapper's flat mask is exact for the joint action.
+ * - Fallback (each counted in `info.violations`): a value outside its mask becomes the allowed
+ *   value (wait if allowed, else run; for the EV the allowed level nearest in power, the lower on a
+ *   tie); then an EV level that breaks the contract or exports V2H energy drops to the allowed
+ *   level nearest to it that does not. Appliances alone always fit the contract (the scenario
+ *   checks it), so the import limit is never exceeded and the EV never misses a requirement.
+ *
+ * ## Observation: Box of float32 (see `observationLayout`)
+ * | feature | unit | scaling |
+ * | --- | --- | --- |
+ * | time_sin, time_cos | - | sin/cos(2π·t/96) |
+ * | weekend | 0/1 | Saturday or Sunday |
+ * | price_now, price_1h, price_4h | €/kWh | ÷ highest band price; the price now, in 4 and in 16 slots |
+ * | pv_now, pv_next_1h, pv_next_4h | kW | ÷ PV peak kWp; now, mean over the next 4 and 16 slots (perfect forecast) |
+ * | base_now | kW | ÷ contract; fixed loads now |
+ * | per appliance: pending | 0/1 | a visible request not done |
+ * | per appliance: remaining | slots | ÷ cycle length |
+ * | per appliance: slack | slots | (deadline − t + 1 − remaining) ÷ 96 |
+ * | per appliance: running | 0/1 | it ran in the previous slot |
+ * | ev_home, ev_soc, ev_needed, ev_due (with an EV) | 0/1, kWh, kWh, slots | –, ÷ capacity, ÷ capacity, slots to the next requirement ÷ 96 |
+ * | peak | kW | running import peak ÷ contract |
+ *
+ * ## Reward
+ * reward_t = −(slot t's part of J): −[(C_t·imp_t − g·exp_t)·Δt + w·φ(L_t − q) − v·RSC_t]
+ *            − [f(peak_t) − f(peak_{t−1})], with f(P) = λ·P − v·r_peak·max(0, peak_ref − P) and
+ *            f(peak_{−1}) = 0. The episode return is exactly −J (score.ts).
+ *
+ * ## Start and end
+ * `reset({ seed })` draws the day (`drawDay`): weekday and PV from one real day, each appliance's
+ * request from its habits, the EV's trip; slot 0, nothing run, the EV home at its drawn SoC. After
+ * 96 steps `terminated` is true and `info.day` holds the summary. `truncated` is always false.
+ */
+
+export interface ResetOptions {
+  seed?: number;
+  options?: { day?: Day };
+}
+
+export interface DaySummary extends ScoreParts {
+  seed: number;
+  violations: number;
+}
+
+export interface StepInfo {
+  /** The slot the next action plays (96 after the last step). */
+  slot: number;
+  actionMask: Uint8Array;
+  /** Fallbacks applied to the last action (0 after reset). */
+  violations: number;
+  /** A live view of the home now: what a policy may know (no future requests). */
+  home: HomeView;
+  /** The day's summary, on the last step only. */
+  day?: DaySummary;
+}
+
+export interface StepResult {
+  observation: Float32Array;
+  reward: number;
+  terminated: boolean;
+  truncated: boolean;
+  info: StepInfo;
+}
+
+/** Everything that happened in a day, slot by slot (for tests, plots and evaluation). */
+export interface DayLog {
+  day: Day;
+  importKw: Float64Array;
+  exportKw: Float64Array;
+  loadKw: Float64Array;
+  evKw: Float64Array;
+  /** socKwh[t]: at the start of slot t (97 entries); NaN without an EV. */
+  socKwh: Float64Array;
+  /** applianceKw[i * 96 + t]. */
+  applianceKw: Float64Array;
+  /** The effective actions, actions[t * nComponents + c]. */
+  actions: Int32Array;
+  rewards: Float64Array;
+  violations: Int32Array;
+}
+
+export interface Feature {
+  name: string;
+  unit: string;
+  scaling: string;
+  low: number;
+  high: number;
+}
+
+/** The observation's features in order, with units and scaling (for the manifest and the docs). */
+export function observationLayout(s: Scenario): Feature[] {
+  const f = (name: string, unit: string, scaling: string, low = 0, high = 1): Feature => ({ name, unit, scaling, low, high });
+  const out = [
+    f('time_sin', '-', 'sin(2π·t/96)', -1, 1),
+    f('time_cos', '-', 'cos(2π·t/96)', -1, 1),
+    f('weekend', '0/1', 'Saturday or Sunday'),
+    f('price_now', '€/kWh', '÷ highest band price'),
+    f('price_1h', '€/kWh', 'price in 4 slots ÷ highest band price'),
+    f('price_4h', '€/kWh', 'price in 16 slots ÷ highest band price'),
+    f('pv_now', 'kW', '÷ PV kWp'),
+    f('pv_next_1h', 'kW', 'mean of the next 4 slots ÷ PV kWp'),
+    f('pv_next_4h', 'kW', 'mean of the next 16 slots ÷ PV kWp'),
+    f('base_now', 'kW', '÷ contract'),
+  ];
+  for (const a of s.appliances)
+    out.push(
+      f(`${a.id}.pending`, '0/1', 'a visible request not done'),
+      f(`${a.id}.remaining`, 'slots', '÷ cycle length'),
+      f(`${a.id}.slack`, 'slots', '(deadline − t + 1 − remaining) ÷ 96'),
+      f(`${a.id}.running`, '0/1', 'ran in the previous slot'),
+    );
+  if (s.ev)
+    out.push(
+      f('ev.home', '0/1', 'plugged in at home'),
+      f('ev.soc', 'kWh', '÷ capacity'),
+      f('ev.needed', 'kWh', 'energy to the next requirement ÷ capacity'),
+      f('ev.due', 'slots', 'slots to the next requirement ÷ 96'),
+    );
+  out.push(f('peak', 'kW', 'running import peak ÷ contract', 0, 2));
+  return out;
+}
+
+export interface EnvOptions {
+  /** Seed of the stream of day seeds used when reset() gets no seed (default 0). */
+  seed?: number;
+}
+
+/** The Gymnasium-style interface every rescoin environment and wrapper implements. */
+export interface Env<Obs, Act> {
+  readonly observationSpace: Box;
+  readonly actionSpace: { sample(rng: Rng, mask?: Uint8Array): Act; contains(x: unknown): boolean };
+  reset(opts?: ResetOptions): { observation: Obs; info: StepInfo };
+  step(action: Act): { observation: Obs; reward: number; terminated: boolean; truncated: boolean; info: StepInfo };
+  close(): void;
+}
+
+export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
+  readonly scenario: Scenario;
+  readonly observationSpace: Box;
+  readonly actionSpace: MultiDiscrete;
+  readonly layout: Feature[];
+  private readonly core: HomeCore;
+  private readonly seeds: Rng;
+  private started = false;
+  private log!: DayLog;
+  private daySeed = 0;
+
+  constructor(scenario: Scenario, options: EnvOptions = {}) {
+    this.scenario = scenario;
+    this.core = new HomeCore(scenario);
+    this.layout = observationLayout(scenario);
+    this.observationSpace = new Box(
+      this.layout.map((f) => f.low),
+      this.layout.map((f) => f.high),
+    );
+    this.actionSpace = new MultiDiscrete(this.core.nvec);
+    this.seeds = new Rng(options.seed ?? 0);
+  }
+
+  get nComponents(): number {
+    return this.core.nComponents;
+  }
+
+  reset(opts: ResetOptions = {}): { observation: Float32Array; info: StepInfo } {
+    const given = opts.options?.day;
+    const seed = given ? given.seed : (opts.seed ?? this.seeds.int(0, 0x7fffffff));
+    const day = given ?? drawDay(this.scenario, seed);
+    this.daySeed = seed;
+    this.core.begin(day);
+    this.started = true;
+    this.log = newLog(day, this.scenario, this.core.nComponents);
+    if (this.core.ev) this.log.socKwh[0] = this.core.ev.socKwh;
+    return { observation: this.observation(), info: this.info(0) };
+  }
+
+  step(action: ArrayLike<number>): StepResult {
+    if (!this.started) throw new Error('HomeEnv.step() called before reset(): call reset({ seed }) first');
+    const core = this.core;
+    if (core.done) throw new Error('HomeEnv.step() called after the day ended (terminated): call reset() for the next day');
+    if (!action || typeof action.length !== 'number' || action.length !== core.nComponents)
+      throw new Error(`HomeEnv.step(): action must have ${core.nComponents} components (${this.actionSpace.nvec.join(', ')} values), got ${JSON.stringify(action)}`);
+    const t = core.slot;
+    const reward = core.step(action);
+    this.record(t, reward);
+    const terminated = core.done;
+    const info = this.info(core.lastViolations);
+    if (terminated) info.day = this.summary();
+    return { observation: this.observation(), reward, terminated, truncated: false, info };
+  }
+
+  close(): void {
+    this.started = false;
+  }
+
+  /** The log of the current (or just finished) day. */
+  trajectory(): DayLog {
+    if (!this.started) throw new Error('trajectory() before reset()');
+    return this.log;
+  }
+
+  private observation(): Float32Array {
+    const out = new Float32Array(this.layout.length);
+    this.core.observe(out);
+    return out;
+  }
+
+  private info(violations: number): StepInfo {
+    return { slot: this.core.slot, actionMask: this.core.mask.slice(), violations, home: this.core };
+  }
+
+  private record(t: number, reward: number): void {
+    const core = this.core;
+    const log = this.log;
+    log.importKw[t] = core.lastImportKw;
+    log.exportKw[t] = core.lastExportKw;
+    log.loadKw[t] = core.lastLoadKw;
+    log.evKw[t] = core.lastEvKw;
+    if (core.ev) log.socKwh[t + 1] = core.ev.socKwh;
+    for (let i = 0; i < core.nApp; i++) {
+      // The power drawn is the cycle slot just run: progress was advanced by step().
+      log.applianceKw[i * SLOTS + t] = core.applied[i] ? this.scenario.appliances[i].cycleKw[core.progress[i] - 1] : 0;
+    }
+    log.actions.set(core.applied, t * core.nComponents);
+    log.rewards[t] = reward;
+    log.violations[t] = core.lastViolations;
+  }
+
+  private summary(): DaySummary {
+    const parts = scoreDay(this.scenario, this.log.day, this.log);
+    return { ...parts, seed: this.daySeed, violations: this.core.violations };
+  }
+}
+
+function newLog(day: Day, s: Scenario, nComponents: number): DayLog {
+  return {
+    day,
+    importKw: new Float64Array(SLOTS),
+    exportKw: new Float64Array(SLOTS),
+    loadKw: new Float64Array(SLOTS),
+    evKw: new Float64Array(SLOTS),
+    socKwh: new Float64Array(SLOTS + 1).fill(Number.NaN),
+    applianceKw: new Float64Array(s.appliances.length * SLOTS),
+    actions: new Int32Array(SLOTS * nComponents),
+    rewards: new Float64Array(SLOTS),
+    violations: new Int32Array(SLOTS),
+  };
+}
+
+/** Make the home environment of a scenario. */
+export function makeEnv(scenario: Scenario, options: EnvOptions = {}): HomeEnv {
+  return new HomeEnv(scenario, options);
+}
+
+/** Energy of a day's log, kWh (a helper for reports). */
+export function energyKwh(kw: ArrayLike<number>): number {
+  let e = 0;
+  for (let t = 0; t < kw.length; t++) e += kw[t] * DT;
+  return e;
+}

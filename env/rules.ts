@@ -1,0 +1,38 @@
+import type { HomeView } from './core.js';
+
+/**
+ * "No management" as DESIGN.md defines it, in the environment because the RESCoin peak reference
+ * is the day played this way: every request runs from its release slot on, as soon as allowed, and
+ * the EV charges at the highest level that fits while it still needs energy. The `asap` policy of
+ * baseline/ plays exactly this.
+ */
+export function noManagementAction(view: HomeView, out: Int32Array): Int32Array {
+  const n = view.powerKw.length;
+  let appKw = 0;
+  for (let i = 0; i < n; i++) {
+    const run = view.mask[2 * i + 1] === 1 ? 1 : 0;
+    out[i] = run;
+    if (run) appKw += view.powerKw[i];
+  }
+  if (view.ev) out[n] = evLevelThatFits(view, view.baseKw + appKw - view.pvKw, view.ev.home && view.ev.neededKwh > 1e-9 ? 'highest' : 'lowest');
+  return out;
+}
+
+/**
+ * The EV action index that is allowed by the mask and keeps the joint import under the contract,
+ * given the net load `fixedNetKw` of everything else: the highest or the lowest such power.
+ */
+export function evLevelThatFits(view: HomeView, fixedNetKw: number, which: 'highest' | 'lowest'): number {
+  const ev = view.ev!;
+  const off = view.maskOffsets[view.powerKw.length];
+  let best = -1;
+  for (let k = 0; k < ev.levelsKw.length; k++) {
+    if (!view.mask[off + k]) continue;
+    const kw = ev.levelsKw[k];
+    if (kw > 0 && fixedNetKw + kw > view.contractKw + 1e-9) continue;
+    if (kw < 0 && fixedNetKw + kw < -1e-9) continue;
+    if (best < 0) best = k;
+    else if (which === 'highest' ? kw > ev.levelsKw[best] : Math.abs(kw) < Math.abs(ev.levelsKw[best])) best = k;
+  }
+  return best < 0 ? 0 : best;
+}

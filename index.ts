@@ -1,1 +1,2 @@
 export * from './env/index.js';
+export * from './baseline/index.js';

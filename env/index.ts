@@ -7,3 +7,7 @@ export * from './day.js';
 export * from './core.js';
 export * from './rules.js';
 export * from './home.js';
+export * from './policy.js';
+export * from './wrappers.js';
+export * from './vector.js';
+export * from './check.js';

@@ -36,3 +36,50 @@ export function evLevelThatFits(view: HomeView, fixedNetKw: number, which: 'high
   }
   return best < 0 ? 0 : best;
 }
+
+/**
+ * Whether the whole action is allowed: every component inside its mask, the import under the
+ * contract and no V2H energy into the grid. The env plays such an action without a fallback.
+ */
+export function isAllowed(view: HomeView, action: ArrayLike<number>): boolean {
+  const n = view.powerKw.length;
+  let appKw = 0;
+  for (let i = 0; i < n; i++) {
+    const a = action[i];
+    if ((a !== 0 && a !== 1) || !view.mask[2 * i + a]) return false;
+    if (a === 1) appKw += view.powerKw[i];
+  }
+  if (!view.ev) return true;
+  const k = action[n];
+  const off = view.maskOffsets[n];
+  if (!Number.isInteger(k) || k < 0 || k >= view.ev.levelsKw.length || !view.mask[off + k]) return false;
+  const kw = view.ev.levelsKw[k];
+  const net = view.baseKw + appKw - view.pvKw + kw;
+  return kw > 0 ? net <= view.contractKw + 1e-9 : kw < 0 ? net >= -1e-9 : true;
+}
+
+/** A uniformly drawn allowed value per appliance, then a uniformly drawn EV level that fits jointly. */
+export function sampleAllowed(view: HomeView, rng: { int(lo: number, hi: number): number }, out: Int32Array): Int32Array {
+  const n = view.powerKw.length;
+  let appKw = 0;
+  for (let i = 0; i < n; i++) {
+    const both = view.mask[2 * i] && view.mask[2 * i + 1];
+    out[i] = both ? rng.int(0, 1) : view.mask[2 * i + 1] ? 1 : 0;
+    if (out[i]) appKw += view.powerKw[i];
+  }
+  if (view.ev) {
+    const ev = view.ev;
+    const off = view.maskOffsets[n];
+    const fixed = view.baseKw + appKw - view.pvKw;
+    const ok: number[] = [];
+    for (let k = 0; k < ev.levelsKw.length; k++) {
+      const kw = ev.levelsKw[k];
+      if (!view.mask[off + k]) continue;
+      if (kw > 0 && fixed + kw > view.contractKw + 1e-9) continue;
+      if (kw < 0 && fixed + kw < -1e-9) continue;
+      ok.push(k);
+    }
+    out[n] = ok[rng.int(0, ok.length - 1)];
+  }
+  return out;
+}

@@ -1,0 +1,2 @@
+export * from './asap.js';
+export * from './cheapest.js';

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
+import { RULE_POLICIES, formatTable, rulePolicy, simulate, type RulePolicyName } from './simulate.js';
+import { dayPlotSvg, writePlot } from './plot.js';
+
+/** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
+
+function parsePolicies(value: string): RulePolicyName[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names)
+    if (!(RULE_POLICIES as readonly string[]).includes(n)) throw new Error(`--policy: unknown policy "${n}"; valid: ${RULE_POLICIES.join(', ')}`);
+  if (names.length === 0) throw new Error(`--policy: give at least one of ${RULE_POLICIES.join(', ')}`);
+  return names as RulePolicyName[];
+}
+
+function plotPath(path: string, policy: string, many: boolean): string {
+  if (!many) return path;
+  const dot = path.lastIndexOf('.');
+  return dot > 0 ? `${path.slice(0, dot)}.${policy}${path.slice(dot)}` : `${path}.${policy}`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName('rescoin')
+    .usage('$0 <command> [options]\n\nTrain, evaluate and export smart-home energy agents (see README.md).')
+    .command(
+      'scenarios',
+      'List the built-in scenarios (data/scenarios/*.json)',
+      (y) => y.option('json', { type: 'boolean', default: false, describe: 'Print JSON instead of a list' }),
+      (args) => {
+        const rows = listScenarios().map((id) => {
+          const s = loadScenario(id);
+          return { id, name: s.name, appliances: s.appliances.length, ev: s.ev !== null, v2h: s.ev?.v2h ?? false, contractKw: s.grid.contractKw, pvKwp: s.pv.peakKw };
+        });
+        if (args.json) console.log(JSON.stringify(rows, null, 2));
+        else for (const r of rows) console.log(`${r.id.padEnd(24)} ${r.name} (${r.appliances} appliances, ${r.contractKw} kW contract, ${r.pvKwp} kWp PV${r.ev ? `, EV${r.v2h ? ' with V2H' : ''}` : ''})`);
+      },
+    )
+    .command(
+      'simulate',
+      'Play days of a scenario with rule policies and print a per-day table',
+      (y) =>
+        y
+          .option('scenario', { type: 'string', default: 'paper-apartment', describe: 'Scenario id (see `rescoin scenarios`) or path to a scenario JSON' })
+          .option('policy', { type: 'string', default: 'asap', describe: `Policy, or several separated by commas: ${RULE_POLICIES.join(', ')}` })
+          .option('days', { type: 'number', default: 7, describe: 'Number of days to play: days 0 … N−1 of the seed' })
+          .option('seed', { type: 'number', default: 1, describe: 'Run seed K: day d is drawn from daySeed(K, d), the same whatever --days is' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print [{ policy, days: [{ day, cost, importKwh, exportKwh, peakKw, par, rescoin, score, violations }] }] (one policy: just the days)' })
+          .option('plot', { type: 'string', describe: 'Draw one day (loads by appliance, EV, PV, import and the tariff) to this .svg or .png; with several policies, the policy name goes before the extension' })
+          .option('plot-day', { type: 'number', default: 0, describe: 'Which day --plot draws' })
+          .check((a) => {
+            if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a positive integer, got ${a.days}`);
+            if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
+            if (!Number.isInteger(a['plot-day']) || a['plot-day'] < 0 || a['plot-day'] >= a.days) throw new Error(`--plot-day must be an integer in [0, ${a.days - 1}], got ${a['plot-day']}`);
+            if (a.plot !== undefined && !/\.(svg|png)$/i.test(a.plot)) throw new Error(`--plot must end in .svg or .png, got ${a.plot}`);
+            parsePolicies(a.policy);
+            return true;
+          }),
+      async (args) => {
+        const scenario = loadScenario(args.scenario);
+        const names = parsePolicies(args.policy);
+        const results = [];
+        for (const name of names) {
+          const res = await simulate(scenario, rulePolicy(name, scenario), args.days, args.seed, args.plot ? [args['plot-day']] : []);
+          results.push(res);
+          if (args.plot) {
+            const path = plotPath(args.plot, name, names.length > 1);
+            const svg = await dayPlotSvg(res.logs.get(args['plot-day'])!, scenario, `${scenario.name}: ${name}, seed ${args.seed}, day ${args['plot-day']}`);
+            await writePlot(svg, path);
+            if (!args.json) console.error(`wrote ${path}`);
+          }
+        }
+        if (args.json) {
+          const out = results.map((r) => ({ policy: r.policy, days: r.rows }));
+          console.log(JSON.stringify(out.length === 1 ? out[0].days : out, null, 2));
+          return;
+        }
+        for (const r of results) {
+          console.log(`\n${scenario.id}: policy ${r.policy}, seed ${args.seed}, days 0-${args.days - 1}\n`);
+          console.log(formatTable(r));
+        }
+      },
+    )
+    .demandCommand(1, 'Give a command: scenarios or simulate (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err, y) => {
+      // Bugs keep their stack; usage errors get the message and, for unknown names, the valid ones.
+      if (err && !(err instanceof ScenarioError) && !/^--|unknown|must|expected/i.test(err.message)) {
+        console.error(err.stack);
+        process.exit(1);
+      }
+      console.error(`rescoin: ${err ? err.message : msg}`);
+      if (/Unknown (argument|command)|Not enough|Give a command/i.test(msg ?? '')) {
+        console.error('');
+        y.showHelp((help: string) => console.error(help));
+      } else console.error('Run with --help for the options.');
+      process.exit(2);
+    })
+    .parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err) => {
+  console.error(`rescoin: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -169,9 +169,9 @@ export class HomeCore implements HomeView {
   /**
    * Play one slot. `action[c]` is component c's value. Values outside the mask, or a joint action
    * above the contract or exporting V2H energy, are corrected (the fallback of home.ts) and counted
-   * in lastViolations. Returns the reward.
+   * in lastViolations. Reads action[offset …]. Returns the reward.
    */
-  step(action: ArrayLike<number>): number {
+  step(action: ArrayLike<number>, offset = 0): number {
     if (this.done) throw new Error('step() after the day ended: call reset() first');
     const t = this.slot;
     const s = this.s;
@@ -180,7 +180,7 @@ export class HomeCore implements HomeView {
     let v = 0;
     let appKw = 0;
     for (let i = 0; i < this.nApp; i++) {
-      let a = action[i];
+      let a = action[offset + i];
       const o = 2 * i;
       if (a !== 0 && a !== 1) {
         a = -1;
@@ -196,7 +196,7 @@ export class HomeCore implements HomeView {
     if (this.ev) {
       const c = this.nApp;
       const fixedNet = this.baseKw + appKw - this.pvKw;
-      const res = this.ev.choose(action[c], mask, this.maskOffsets[c], fixedNet, this.contractKw);
+      const res = this.ev.choose(action[offset + c], mask, this.maskOffsets[c], fixedNet, this.contractKw);
       applied[c] = res.index;
       v += res.violations;
       evKw = res.kw;

@@ -149,8 +149,10 @@ export function drawDay(s: Scenario, seed: number): Day {
 }
 
 /** The import peak of the day played with no management (DESIGN.md: the RESCoin peak reference). */
+const referenceCores = new WeakMap<Scenario, HomeCore>();
 function noManagementPeak(s: Scenario, day: Day): number {
-  const core = new HomeCore(s);
+  let core = referenceCores.get(s);
+  if (!core) referenceCores.set(s, (core = new HomeCore(s)));
   core.begin(day);
   const action = new Int32Array(core.nComponents);
   while (!core.done) {

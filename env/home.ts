@@ -173,6 +173,8 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
   private started = false;
   private log!: DayLog;
   private daySeed = 0;
+  private readonly obsSlab = new Slab((n) => new Float32Array(n));
+  private readonly maskSlab = new Slab((n) => new Uint8Array(n));
 
   constructor(scenario: Scenario, options: EnvOptions = {}) {
     this.scenario = scenario;
@@ -228,13 +230,15 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
   }
 
   private observation(): Float32Array {
-    const out = new Float32Array(this.layout.length);
+    const out = this.obsSlab.take(this.layout.length);
     this.core.observe(out);
     return out;
   }
 
   private info(violations: number): StepInfo {
-    return { slot: this.core.slot, actionMask: this.core.mask.slice(), violations, home: this.core };
+    const mask = this.maskSlab.take(this.core.maskSize);
+    mask.set(this.core.mask);
+    return { slot: this.core.slot, actionMask: mask, violations, home: this.core };
   }
 
   private record(t: number, reward: number): void {
@@ -261,18 +265,57 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
 }
 
 function newLog(day: Day, s: Scenario, nComponents: number): DayLog {
+  // One backing buffer for the whole log: a reset allocates once instead of ten times.
+  const nApp = s.appliances.length;
+  const f64 = 6 * SLOTS + (SLOTS + 1) + nApp * SLOTS;
+  const buf = new ArrayBuffer(f64 * 8 + 2 * SLOTS * Math.max(1, nComponents) * 4);
+  let off = 0;
+  const f = (n: number) => {
+    const a = new Float64Array(buf, off, n);
+    off += n * 8;
+    return a;
+  };
+  const i32 = (n: number) => {
+    const a = new Int32Array(buf, off, n);
+    off += n * 4;
+    return a;
+  };
   return {
     day,
-    importKw: new Float64Array(SLOTS),
-    exportKw: new Float64Array(SLOTS),
-    loadKw: new Float64Array(SLOTS),
-    evKw: new Float64Array(SLOTS),
-    socKwh: new Float64Array(SLOTS + 1).fill(Number.NaN),
-    applianceKw: new Float64Array(s.appliances.length * SLOTS),
-    actions: new Int32Array(SLOTS * nComponents),
-    rewards: new Float64Array(SLOTS),
-    violations: new Int32Array(SLOTS),
+    importKw: f(SLOTS),
+    exportKw: f(SLOTS),
+    loadKw: f(SLOTS),
+    evKw: f(SLOTS),
+    rewards: f(SLOTS),
+    socKwh: f(SLOTS + 1).fill(Number.NaN),
+    applianceKw: f(nApp * SLOTS),
+    actions: i32(SLOTS * nComponents),
+    violations: i32(SLOTS),
   };
+}
+
+/**
+ * Fresh arrays without an allocation each: views handed out of a large slab. A view is never
+ * handed out twice, so what a caller keeps is never overwritten.
+ */
+class Slab<T extends Float32Array | Uint8Array> {
+  private buf: T;
+  private pos = 0;
+  constructor(
+    private readonly make: (n: number) => T,
+    private readonly size = 1 << 16,
+  ) {
+    this.buf = make(size);
+  }
+  take(n: number): T {
+    if (this.pos + n > this.buf.length) {
+      this.buf = this.make(Math.max(this.size, n));
+      this.pos = 0;
+    }
+    const view = this.buf.subarray(this.pos, this.pos + n) as T;
+    this.pos += n;
+    return view;
+  }
 }
 
 /** Make the home environment of a scenario. */

@@ -79,7 +79,7 @@ export class VectorHomeEnv {
     for (let i = 0; i < this.n; i++) {
       const home = this.homes[i];
       const t = home.slot;
-      this.rewards[i] = home.step(actions.subarray(i * this.nComponents, (i + 1) * this.nComponents));
+      this.rewards[i] = home.step(actions, i * this.nComponents);
       const f = this.flows[i];
       f.importKw[t] = home.lastImportKw;
       f.exportKw[t] = home.lastExportKw;

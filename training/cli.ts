@@ -3,7 +3,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
 import { RULE_POLICIES, formatTable, rulePolicy, simulate, type RulePolicyName } from './simulate.js';
-import { dayPlotSvg, writePlot } from './plot.js';
 
 /** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
 
@@ -66,6 +65,8 @@ export async function main(argv: string[]): Promise<void> {
           const res = await simulate(scenario, rulePolicy(name, scenario), args.days, args.seed, args.plot ? [args['plot-day']] : []);
           results.push(res);
           if (args.plot) {
+            // vega is loaded only when a plot is asked for: it doubles the CLI's start-up time.
+            const { dayPlotSvg, writePlot } = await import('./plot.js');
             const path = plotPath(args.plot, name, names.length > 1);
             const svg = await dayPlotSvg(res.logs.get(args['plot-day'])!, scenario, `${scenario.name}: ${name}, seed ${args.seed}, day ${args['plot-day']}`);
             await writePlot(svg, path);

@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadScenario } from '../../env/index.js';
+import { formatTable, rulePolicy, simulate } from '../../training/simulate.js';
+
+const paper = loadScenario('paper-apartment');
+// The CLI is tested as users run it: the build that `npm ci` makes (the `prepare` script).
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+describe('simulate', () => {
+  it('day d of seed K is the same day whatever the number of days', async () => {
+    const three = await simulate(paper, rulePolicy('asap', paper), 3, 1);
+    const seven = await simulate(paper, rulePolicy('asap', paper), 7, 1);
+    expect(seven.rows.slice(0, 3)).toEqual(three.rows);
+    const other = await simulate(paper, rulePolicy('asap', paper), 3, 2);
+    expect(other.rows).not.toEqual(three.rows);
+  });
+
+  it('prints a table with a mean row', async () => {
+    const res = await simulate(paper, rulePolicy('cheapest', paper), 4, 1);
+    const table = formatTable(res);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/day\s+cost €\s+import kWh\s+export kWh\s+peak kW\s+PAR\s+RSC\s+score J €\s+violations/);
+    expect(lines).toHaveLength(1 + 1 + 4 + 1 + 1);
+    expect(lines.at(-1)).toMatch(/^mean/);
+    const mean = res.rows.reduce((s, r) => s + r.score, 0) / 4;
+    expect(res.mean.score).toBeCloseTo(mean, 12);
+  });
+});
+
+describe('rescoin CLI', () => {
+  it('is built', () => {
+    expect(existsSync(cli), 'run `npm ci` (or `npm run build`) first').toBe(true);
+  });
+
+  it('simulate --json prints the days', () => {
+    const out = run('simulate', '--scenario', 'paper-apartment', '--policy', 'asap', '--days', '2', '--seed', '1', '--json');
+    expect(out.status).toBe(0);
+    const days = JSON.parse(out.stdout);
+    expect(days).toHaveLength(2);
+    expect(Object.keys(days[0]).sort()).toEqual(['cost', 'day', 'exportKwh', 'importKwh', 'par', 'peakKw', 'rescoin', 'score', 'violations']);
+    expect(days[1].day).toBe(1);
+  });
+
+  it('unknown flags and values fail with the valid ones', () => {
+    const flag = run('simulate', '--dayz', '3');
+    expect(flag.status).toBe(2);
+    expect(flag.stderr).toContain('Unknown argument: dayz');
+    expect(flag.stderr).toContain('--days');
+    const policy = run('simulate', '--policy', 'random');
+    expect(policy.status).toBe(2);
+    expect(policy.stderr).toContain('valid: asap, cheapest');
+    const scenario = run('simulate', '--scenario', 'mansion');
+    expect(scenario.status).toBe(2);
+    expect(scenario.stderr).toContain('paper-apartment');
+  });
+
+  it('scenarios lists the shipped scenarios', () => {
+    const out = execFileSync(process.execPath, [cli, 'scenarios', '--json'], { encoding: 'utf8' });
+    expect(JSON.parse(out).map((s: { id: string }) => s.id)).toContain('paper-apartment');
+  });
+
+  it('--plot draws a day as SVG and PNG', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-'));
+    const svg = join(dir, 'day.svg');
+    const png = join(dir, 'day.png');
+    expect(run('simulate', '--days', '1', '--plot', svg).status).toBe(0);
+    expect(run('simulate', '--days', '1', '--plot', png).status).toBe(0);
+    const text = readFileSync(svg, 'utf8');
+    expect(text).toMatch(/^<svg/);
+    expect(text).toContain('Dishwasher');
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
+    expect(run('simulate', '--days', '1', '--plot', join(dir, 'day.jpg')).status).toBe(2);
+  });
+});

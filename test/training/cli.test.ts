@@ -7,7 +7,7 @@ import { loadScenario } from '../../env/index.js';
 import { formatTable, rulePolicy, simulate } from '../../training/simulate.js';
 
 const paper = loadScenario('paper-apartment');
-// The CLI is tested as users run it: the build that `npm ci` makes (the `prepare` script).
+// The CLI is tested as users run it: the build that `npm install` makes (the `prepare` script).
 const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
@@ -34,7 +34,7 @@ describe('simulate', () => {
 
 describe('rescoin CLI', () => {
   it('is built', () => {
-    expect(existsSync(cli), 'run `npm ci` (or `npm run build`) first').toBe(true);
+    expect(existsSync(cli), 'run `npm install` (or `npm run build`) first').toBe(true);
   });
 
   it('simulate --json prints the days', () => {

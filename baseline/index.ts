@@ -1,2 +1,4 @@
 export * from './asap.js';
 export * from './cheapest.js';
+export * from './lp.js';
+export * from './milp.js';

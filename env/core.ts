@@ -9,7 +9,20 @@ import { peakTerm, slotTerm } from './score.js';
  * masks and fallbacks is in home.ts; the score in score.ts.
  */
 
-const EPS = 1e-9;
+/**
+ * Tolerance of every limit check (kW against the contract, kWh against the SoC floor and capacity):
+ * 1 W / 1 Wh, far below anything a meter resolves, and above a MILP solver's feasibility noise.
+ */
+export const LIMIT_TOL = 1e-6;
+const EPS = LIMIT_TOL;
+
+/**
+ * Whether EV grid-side power `kw` fits with `fixedNetKw`, the net load of everything else: a charge
+ * keeps the import under the contract, a V2H discharge sends nothing into the grid.
+ */
+export function evPowerFits(kw: number, fixedNetKw: number, contractKw: number): boolean {
+  return kw > 0 ? fixedNetKw + kw <= contractKw + EPS : kw < 0 ? fixedNetKw + kw >= -EPS : true;
+}
 
 /** What a policy may see of the current slot: the revealed part of the day only. A live view. */
 export interface HomeView {
@@ -71,6 +84,8 @@ export class HomeCore implements HomeView {
   baseKw = 0;
   pvKw = 0;
   forcedKw = 0;
+  /** Forced load plus every visible request that may run: the most the appliances can draw now. */
+  optionalMaxKw = 0;
   peakKw = 0;
   ev: EvState | null;
 
@@ -141,6 +156,7 @@ export class HomeCore implements HomeView {
     this.baseKw = day.baseKw[t];
     this.pvKw = day.pvKw[t];
     let forced = 0;
+    let most = 0;
     for (let i = 0; i < this.nApp; i++) {
       const r = day.requests[i];
       const cycle = s.appliances[i].cycleKw;
@@ -159,10 +175,12 @@ export class HomeCore implements HomeView {
       // Must run now: a non-interruptible cycle under way, or no slack left before the deadline.
       const must = this.started[i] === 1 || r.deadline - t + 1 <= left;
       mask[o + 1] = 1;
+      most += this.powerKw[i];
       if (must) forced += this.powerKw[i];
       else mask[o] = 1;
     }
     this.forcedKw = forced;
+    this.optionalMaxKw = most;
     if (this.ev) this.ev.prepare(t, this, mask, this.maskOffsets[this.nApp]);
   }
 
@@ -339,16 +357,16 @@ export class EvState implements EvView {
     }
     this.lo = this.d.floorKwh[t + 1] - EPS;
     this.hi = this.capacityKwh + EPS;
-    // Against the minimum load (forced appliances only): a level masked here is invalid whatever
-    // the appliances do; a charge level allowed here can still be too much with optional appliances
-    // on, which the joint check of choose() catches.
+    // A level is masked when no choice of the appliances lets it fit: a charge is checked with the
+    // least appliance load (forced runs only), a discharge with the most (every visible request
+    // running). What the appliances then actually do is checked jointly in choose().
     const minNet = core.baseKw + core.forcedKw - core.pvKw;
+    const maxNet = core.baseKw + core.optionalMaxKw - core.pvKw;
     for (let k = 0; k < this.levelsKw.length; k++) {
       const kw = this.levelsKw[k];
       const soc = this.next(kw);
       if (soc < this.lo || soc > this.hi) continue;
-      if (kw > 0 && minNet + kw > core.contractKw + EPS) continue;
-      if (kw < 0 && minNet + kw < -EPS) continue;
+      if (!evPowerFits(kw, kw > 0 ? minNet : maxNet, core.contractKw)) continue;
       mask[off + k] = 1;
     }
   }
@@ -376,13 +394,12 @@ export class EvState implements EvView {
       v++;
     }
     const kw = L[idx];
-    if ((kw > 0 && fixedNet + kw > contractKw + EPS) || (kw < 0 && fixedNet + kw < -EPS)) {
+    if (!evPowerFits(kw, fixedNet, contractKw)) {
       let best = -1;
       for (let k = 0; k < n; k++) {
         if (!mask[off + k]) continue;
         const lk = L[k];
-        const fits = lk > 0 ? fixedNet + lk <= contractKw + EPS : lk < 0 ? fixedNet + lk >= -EPS : true;
-        if (!fits) continue;
+        if (!evPowerFits(lk, fixedNet, contractKw)) continue;
         // Prefer the allowed level closest to what was asked.
         if (best < 0 || Math.abs(lk - kw) < Math.abs(L[best] - kw)) best = k;
       }

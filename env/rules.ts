@@ -1,4 +1,4 @@
-import type { HomeView } from './core.js';
+import { evPowerFits, LIMIT_TOL, type HomeView } from './core.js';
 
 /**
  * "No management" as DESIGN.md defines it, in the environment because the RESCoin peak reference
@@ -14,7 +14,7 @@ export function noManagementAction(view: HomeView, out: Int32Array): Int32Array 
     out[i] = run;
     if (run) appKw += view.powerKw[i];
   }
-  if (view.ev) out[n] = evLevelThatFits(view, view.baseKw + appKw - view.pvKw, view.ev.home && view.ev.neededKwh > 1e-9 ? 'highest' : 'lowest');
+  if (view.ev) out[n] = evLevelThatFits(view, view.baseKw + appKw - view.pvKw, view.ev.home && view.ev.neededKwh > LIMIT_TOL ? 'highest' : 'lowest');
   return out;
 }
 
@@ -29,8 +29,7 @@ export function evLevelThatFits(view: HomeView, fixedNetKw: number, which: 'high
   for (let k = 0; k < ev.levelsKw.length; k++) {
     if (!view.mask[off + k]) continue;
     const kw = ev.levelsKw[k];
-    if (kw > 0 && fixedNetKw + kw > view.contractKw + 1e-9) continue;
-    if (kw < 0 && fixedNetKw + kw < -1e-9) continue;
+    if (!evPowerFits(kw, fixedNetKw, view.contractKw)) continue;
     if (best < 0) best = k;
     else if (which === 'highest' ? kw > ev.levelsKw[best] : Math.abs(kw) < Math.abs(ev.levelsKw[best])) best = k;
   }
@@ -53,9 +52,7 @@ export function isAllowed(view: HomeView, action: ArrayLike<number>): boolean {
   const k = action[n];
   const off = view.maskOffsets[n];
   if (!Number.isInteger(k) || k < 0 || k >= view.ev.levelsKw.length || !view.mask[off + k]) return false;
-  const kw = view.ev.levelsKw[k];
-  const net = view.baseKw + appKw - view.pvKw + kw;
-  return kw > 0 ? net <= view.contractKw + 1e-9 : kw < 0 ? net >= -1e-9 : true;
+  return evPowerFits(view.ev.levelsKw[k], view.baseKw + appKw - view.pvKw, view.contractKw);
 }
 
 /** A uniformly drawn allowed value per appliance, then a uniformly drawn EV level that fits jointly. */
@@ -73,11 +70,7 @@ export function sampleAllowed(view: HomeView, rng: { int(lo: number, hi: number)
     const fixed = view.baseKw + appKw - view.pvKw;
     const ok: number[] = [];
     for (let k = 0; k < ev.levelsKw.length; k++) {
-      const kw = ev.levelsKw[k];
-      if (!view.mask[off + k]) continue;
-      if (kw > 0 && fixed + kw > view.contractKw + 1e-9) continue;
-      if (kw < 0 && fixed + kw < -1e-9) continue;
-      ok.push(k);
+      if (view.mask[off + k] && evPowerFits(ev.levelsKw[k], fixed, view.contractKw)) ok.push(k);
     }
     out[n] = ok[rng.int(0, ok.length - 1)];
   }

@@ -2,3 +2,4 @@ export * from './asap.js';
 export * from './cheapest.js';
 export * from './lp.js';
 export * from './milp.js';
+export * from './pareto.js';

@@ -128,6 +128,8 @@ export interface SolveResult {
   mipGap: number;
   values: Float64Array;
   solveMs: number;
+  /** Whether `values` hold a feasible schedule (optimal, or the best found before the time limit). */
+  hasSolution: boolean;
   /** Names of the rows and columns of an irreducible infeasible subsystem, when infeasible. */
   conflict: string[];
 }
@@ -141,6 +143,9 @@ export interface SolveOptions {
 /** Solve a model with HiGHS. */
 export async function solve(m: LinearModel, opts: SolveOptions = {}): Promise<SolveResult> {
   const h = await highs();
+  // A solve blocks the thread for up to its time limit: let timers, progress bars and test
+  // runners' messages through first.
+  await new Promise((resolve) => setImmediate(resolve));
   const n = m.cols.length;
   const starts = new Int32Array(m.rows.length + 1);
   let nnz = 0;
@@ -188,7 +193,7 @@ export async function solve(m: LinearModel, opts: SolveOptions = {}): Promise<So
     const S = h.constants.modelStatus;
     const hasSolution = Number(model.info.get('primal_solution_status')) === 2;
     const status: SolveStatus =
-      code === S.optimal ? 'optimal' : code === S.infeasible || code === S.unboundedOrInfeasible ? 'infeasible' : code === S.timeLimit && hasSolution ? 'time-limit' : 'error';
+      code === S.optimal ? 'optimal' : code === S.infeasible || code === S.unboundedOrInfeasible ? 'infeasible' : code === S.timeLimit ? 'time-limit' : 'error';
     const detail = statusName(h, code);
     const mipGap = m.cols.some((c) => c.integer) ? Number(model.info.get('mip_gap')) : 0;
     let conflict: string[] = [];
@@ -201,7 +206,7 @@ export async function solve(m: LinearModel, opts: SolveOptions = {}): Promise<So
       }
     }
     const values = hasSolution ? model.getSolution().colValue : new Float64Array(n);
-    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, values, solveMs, conflict };
+    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, values, solveMs, conflict, hasSolution };
   } finally {
     model.dispose();
   }

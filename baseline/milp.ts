@@ -50,8 +50,10 @@ export interface MilpResult {
   status: SolveStatus;
   /** HiGHS's status word. */
   detail: string;
-  /** J* from the solver's objective, €. */
+  /** J* (€): the solver's objective when it minimised J, else J of the schedule it found. */
   score: number;
+  /** The solver's objective: J, the energy cost or the peak, as DayModelOptions.objective asked. */
+  objective: number;
   /** The schedule's parts, scored by the environment's own function (score.ts). */
   parts: ScoreParts;
   mipGap: number;
@@ -73,8 +75,13 @@ interface Built {
 
 /** Options of the day model: the objective can be replaced, for the Pareto front. */
 export interface DayModelOptions {
-  /** Minimise energy cost only (Σ (C·imp − g·exp)·Δt), with the import peak capped at this kW. */
-  costOnlyWithPeakCap?: number;
+  /**
+   * What to minimise: the env's score J (default), the energy cost Σ (C·imp − g·exp)·Δt (ties to
+   * the lower peak), or the import peak alone (the two ends of the Pareto front).
+   */
+  objective?: 'score' | 'cost' | 'peak';
+  /** Cap on the import in every slot, kW (the ε of the ε-constraint front); default the contract. */
+  peakCapKw?: number;
 }
 
 /** Check what can be named before solving: the activity whose window cannot hold its cycle. */
@@ -93,7 +100,8 @@ function precheck(s: Scenario, day: Day): void {
 export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {}): Built {
   precheck(s, day);
   const m = new LinearModel();
-  const costOnly = opts.costOnlyWithPeakCap !== undefined;
+  const objective = opts.objective ?? 'score';
+  const importCap = Math.min(s.grid.contractKw, opts.peakCapKw ?? Infinity);
   const nApp = s.appliances.length;
   // Appliance power terms per slot: load[t] = list of (column, kW).
   const load: [number, number][][] = Array.from({ length: SLOTS }, () => []);
@@ -302,8 +310,8 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
   const v = s.rescoin.valueEur;
   const rr = s.rescoin;
   for (let t = 0; t < SLOTS; t++) {
-    imp.push(m.addCol(`import_${t}`, 0, s.grid.contractKw, price[t] * DT));
-    const expCost = costOnly ? -g * DT : -g * DT + v * (rr.perKwhSelfConsumed - rr.perKwhExported) * DT;
+    imp.push(m.addCol(`import_${t}`, 0, importCap, objective === 'peak' ? 0 : price[t] * DT));
+    const expCost = objective === 'peak' ? 0 : objective === 'cost' ? -g * DT : (-g + v * (rr.perKwhSelfConsumed - rr.perKwhExported)) * DT;
     exp.push(m.addCol(`export_${t}`, 0, day.pvKw[t], expCost));
     L.push(m.addCol(`load_${t}`, -Infinity, Infinity));
     const ch = evCharge[t];
@@ -316,10 +324,13 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
     // V2H never exports: in discharge mode (mode = 0) export is 0.
     if (evMode[t] !== null) m.addRow(`ev_no_export_${t}`, [[exp[t], 1], [evMode[t]!, -day.pvKw[t]]], -Infinity, 0);
   }
-  if (costOnly) {
-    const peak = m.addCol('peak', 0, opts.costOnlyWithPeakCap!);
+  if (objective === 'peak' || objective === 'cost') {
+    // Cost alone is augmented by 1e-4 € per kW of peak (above the MIP gap), so that among equally cheap
+    // schedules the lowest peak wins and the front holds only efficient points.
+    const peak = m.addCol('peak', 0, importCap, objective === 'peak' ? 1 : 1e-4);
     for (let t = 0; t < SLOTS; t++) m.addRow(`peak_${t}`, [[peak, 1], [imp[t], -1]], 0, Infinity);
-  } else {
+    if (ev) addEvPeakSteps(peak);
+  } else if (objective === 'score') {
     const w = s.objective.fo2Weight;
     if (w > 0) {
       const lines = pwlSquareLines(s.objective.fo2BreakpointsKw);
@@ -406,14 +417,18 @@ export async function solveDay(s: Scenario, day: Day, opts: SolveOptions & DayMo
   const { model, decode } = buildDayModel(s, day, opts);
   const buildMs = performance.now() - t0;
   const res = await solve(model, opts);
-  if (res.status === 'infeasible') throw new InfeasibleDayError(`infeasible day (seed ${day.seed}): ${explainConflict(s, res.conflict)}`);
+  if (res.status === 'infeasible') throw new InfeasibleDayError(`infeasible day (seed ${day.seed}): ${await explainInfeasible(s, day, res.conflict)}`);
   if (res.status === 'error') throw new Error(`HiGHS could not solve day ${day.seed}: ${res.detail}`);
+  if (res.status === 'time-limit' && !res.hasSolution)
+    throw new Error(`day ${day.seed}: the time limit (${opts.timeLimitSec ?? 60} s) ran out before HiGHS found any schedule`);
   const schedule = decode(res.values);
+  const parts = scoreDay(s, day, schedule);
   return {
     status: res.status,
     detail: res.detail,
-    score: res.objective,
-    parts: scoreDay(s, day, schedule),
+    score: (opts.objective ?? 'score') === 'score' ? res.objective : parts.score,
+    objective: res.objective,
+    parts,
     mipGap: res.mipGap,
     solveMs: res.solveMs,
     buildMs,
@@ -421,6 +436,29 @@ export async function solveDay(s: Scenario, day: Day, opts: SolveOptions & DayMo
     cols: model.cols.length,
     rows: model.rows.length,
   };
+}
+
+/**
+ * Name what makes a day infeasible: from HiGHS's irreducible subsystem when it gives one, else by
+ * re-solving without the contract limit and then without one request at a time.
+ */
+async function explainInfeasible(s: Scenario, day: Day, conflict: string[]): Promise<string> {
+  if (conflict.length) return explainConflict(s, conflict);
+  const feasible = async (sc: Scenario, d: Day) => {
+    try {
+      return (await solve(buildDayModel(sc, d, { objective: 'cost' }).model, { timeLimitSec: 10 })).status !== 'infeasible';
+    } catch {
+      return false;
+    }
+  };
+  const culprits: string[] = [];
+  if (await feasible({ ...s, grid: { ...s.grid, contractKw: 1e6 } }, day)) culprits.push(`the ${s.grid.contractKw} kW contract limit`);
+  for (let i = 0; i < day.requests.length; i++) {
+    if (!day.requests[i]) continue;
+    const without = { ...day, requests: day.requests.map((r, j) => (j === i ? null : r)) };
+    if (await feasible(s, without)) culprits.push(s.appliances[i].id);
+  }
+  return culprits.length ? `conflict between ${culprits.join(', ')}` : 'no schedule meets every rule';
 }
 
 /** Name the activities in an infeasible subsystem. */

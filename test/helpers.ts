@@ -1,4 +1,6 @@
-import { parseScenario, type Scenario, type ScenarioInput } from '../env/index.js';
+import { describe, expect, it } from 'vitest';
+import { daySeed, makeEnv, parseScenario, playDay, type Scenario, type ScenarioInput } from '../env/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy } from '../baseline/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataDir } from '../env/index.js';
@@ -38,4 +40,40 @@ export function tinyScenario(overrides: Partial<ScenarioInput> = {}): Scenario {
     ...overrides,
   };
   return parseScenario(raw, 'tiny');
+}
+
+/** The objective variants of the issue: each term of J switched on in turn. */
+export function objectiveVariant(name: 'cost' | 'cost+peak' | 'cost+peak+fo2' | 'full', base: ScenarioInput = rawScenario('paper-apartment')): Scenario {
+  const raw = structuredClone(base);
+  const off = { valueEur: 0, perKwhSelfConsumed: 0, perKwhExported: 0, perKwPeakReduction: 0, source: 'test: RESCoin off' };
+  if (name !== 'full') raw.rescoin = off;
+  if (name === 'cost') raw.objective = { ...raw.objective, peakEurPerKw: 0, fo2Weight: 0 };
+  if (name === 'cost+peak') raw.objective = { ...raw.objective, fo2Weight: 0 };
+  return parseScenario(raw, name);
+}
+
+/** The replay test of issue 3, for some objective variants: 30 days each. */
+export function replayVariants(names: ('cost' | 'cost+peak' | 'cost+peak+fo2' | 'full')[]): void {
+  describe('MILP optimum of a day', () => {
+    for (const name of names) {
+      it(`${name}: replaying the schedule returns −J* (1e-6) with no violation, and J* ≤ asap and cheapest, on 30 days`, async () => {
+        const s = objectiveVariant(name);
+        const env = makeEnv(s);
+        const milp = milpPolicy(s);
+        for (let d = 0; d < 30; d++) {
+          const seed = daySeed(31, d);
+          const played = await playDay(env, milp, seed);
+          const r = milp.last!;
+          expect(r.status).toBe('optimal');
+          expect(played.summary.violations).toBe(0);
+          expect(Math.abs(played.return + r.score)).toBeLessThan(1e-6);
+          expect(Math.abs(r.parts.score - r.score)).toBeLessThan(1e-6);
+          const asap = (await playDay(env, asapPolicy(), seed)).summary.score;
+          const cheapest = (await playDay(env, cheapestPolicy(s), seed)).summary.score;
+          expect(r.score).toBeLessThanOrEqual(asap + 1e-9);
+          expect(r.score).toBeLessThanOrEqual(cheapest + 1e-9);
+        }
+      });
+    }
+  });
 }

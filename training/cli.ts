@@ -2,16 +2,17 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
-import { RULE_POLICIES, formatTable, rulePolicy, simulate, type RulePolicyName } from './simulate.js';
+import { BUILTIN_POLICIES, builtinPolicy, formatTable, simulate, type BuiltinPolicyName } from './simulate.js';
+import { runBaseline } from './baseline.js';
 
 /** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
 
-function parsePolicies(value: string): RulePolicyName[] {
+function parsePolicies(value: string): BuiltinPolicyName[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names)
-    if (!(RULE_POLICIES as readonly string[]).includes(n)) throw new Error(`--policy: unknown policy "${n}"; valid: ${RULE_POLICIES.join(', ')}`);
-  if (names.length === 0) throw new Error(`--policy: give at least one of ${RULE_POLICIES.join(', ')}`);
-  return names as RulePolicyName[];
+    if (!(BUILTIN_POLICIES as readonly string[]).includes(n)) throw new Error(`--policy: unknown policy "${n}"; valid: ${BUILTIN_POLICIES.join(', ')}`);
+  if (names.length === 0) throw new Error(`--policy: give at least one of ${BUILTIN_POLICIES.join(', ')}`);
+  return names as BuiltinPolicyName[];
 }
 
 function plotPath(path: string, policy: string, many: boolean): string {
@@ -43,12 +44,13 @@ export async function main(argv: string[]): Promise<void> {
       (y) =>
         y
           .option('scenario', { type: 'string', default: 'paper-apartment', describe: 'Scenario id (see `rescoin scenarios`) or path to a scenario JSON' })
-          .option('policy', { type: 'string', default: 'asap', describe: `Policy, or several separated by commas: ${RULE_POLICIES.join(', ')}` })
+          .option('policy', { type: 'string', default: 'asap', describe: `Policy, or several separated by commas: ${BUILTIN_POLICIES.join(', ')}` })
           .option('days', { type: 'number', default: 7, describe: 'Number of days to play: days 0 … N−1 of the seed' })
           .option('seed', { type: 'number', default: 1, describe: 'Run seed K: day d is drawn from daySeed(K, d), the same whatever --days is' })
           .option('json', { type: 'boolean', default: false, describe: 'Print [{ policy, days: [{ day, cost, importKwh, exportKwh, peakKw, par, rescoin, score, violations }] }] (one policy: just the days)' })
           .option('plot', { type: 'string', describe: 'Draw one day (loads by appliance, EV, PV, import and the tariff) to this .svg or .png; with several policies, the policy name goes before the extension' })
           .option('plot-day', { type: 'number', default: 0, describe: 'Which day --plot draws' })
+          .option('time-limit', { type: 'number', default: 60, describe: 'Seconds the milp policy may spend on each day' })
           .check((a) => {
             if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a positive integer, got ${a.days}`);
             if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
@@ -62,7 +64,7 @@ export async function main(argv: string[]): Promise<void> {
         const names = parsePolicies(args.policy);
         const results = [];
         for (const name of names) {
-          const res = await simulate(scenario, rulePolicy(name, scenario), args.days, args.seed, args.plot ? [args['plot-day']] : []);
+          const res = await simulate(scenario, builtinPolicy(name, scenario, args['time-limit']), args.days, args.seed, args.plot ? [args['plot-day']] : []);
           results.push(res);
           if (args.plot) {
             // vega is loaded only when a plot is asked for: it doubles the CLI's start-up time.
@@ -84,7 +86,42 @@ export async function main(argv: string[]): Promise<void> {
         }
       },
     )
-    .demandCommand(1, 'Give a command: scenarios or simulate (see --help)')
+    .command(
+      'baseline',
+      'Solve one day to proven optimality with the MILP (HiGHS) and print J*, its parts and the schedule',
+      (y) =>
+        y
+          .option('scenario', { type: 'string', default: 'paper-apartment', describe: 'Scenario id (see `rescoin scenarios`) or path to a scenario JSON' })
+          .option('day', { type: 'number', default: 0, describe: 'Day d of the seed: the same day as day d of `rescoin simulate --seed K`' })
+          .option('seed', { type: 'number', default: 1, describe: 'Run seed K' })
+          .option('time-limit', { type: 'number', default: 60, describe: 'Seconds HiGHS may spend; a day not proven optimal by then is reported as time-limit with its MIP gap' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print { status, score, cost, peakKw, par, rescoin, mipGap, solveMs, schedule }' })
+          .option('lp', { type: 'string', describe: 'Also write the model in CPLEX LP format to this file (its optimum is J*)' })
+          .option('plot', { type: 'string', describe: 'Draw the optimal day to this .svg or .png' })
+          .option('pareto', { type: 'number', describe: 'Instead: solve the ε-constraint front of energy cost against peak with this many points, write <pareto-out>.csv and .svg' })
+          .option('pareto-out', { type: 'string', default: 'pareto', describe: 'File name prefix for --pareto' })
+          .check((a) => {
+            if (!Number.isInteger(a.day) || a.day < 0) throw new Error(`--day must be a non-negative integer, got ${a.day}`);
+            if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
+            if (!(a['time-limit'] > 0)) throw new Error(`--time-limit must be a positive number of seconds, got ${a['time-limit']}`);
+            if (a.plot !== undefined && !/\.(svg|png)$/i.test(a.plot)) throw new Error(`--plot must end in .svg or .png, got ${a.plot}`);
+            if (a.pareto !== undefined && (!Number.isInteger(a.pareto) || a.pareto < 2)) throw new Error(`--pareto must be an integer ≥ 2, got ${a.pareto}`);
+            return true;
+          }),
+      async (args) =>
+        runBaseline({
+          scenario: loadScenario(args.scenario),
+          day: args.day,
+          seed: args.seed,
+          timeLimit: args['time-limit'],
+          json: args.json,
+          lp: args.lp,
+          plot: args.plot,
+          pareto: args.pareto,
+          paretoOut: args['pareto-out'],
+        }),
+    )
+    .demandCommand(1, 'Give a command: scenarios, simulate or baseline (see --help)')
     .strict()
     .recommendCommands()
     .help()

@@ -123,3 +123,26 @@ export async function writePlot(svg: string, path: string): Promise<void> {
     .asPng();
   await writeFile(path, png);
 }
+
+/** The cost–peak front as an SVG, with reference policies marked. */
+export async function paretoPlotSvg(
+  front: { peakKw: number; costEur: number }[],
+  marks: { name: string; peakKw: number; costEur: number }[],
+  title: string,
+): Promise<string> {
+  const frontData = front.map((p) => ({ peak: p.peakKw, cost: p.costEur, series: 'MILP front (ε-constraint)' }));
+  const markData = marks.map((m) => ({ peak: m.peakKw, cost: m.costEur, series: m.name }));
+  const x = { field: 'peak', type: 'quantitative', title: 'import peak (kW)', scale: { zero: false } };
+  const y = { field: 'cost', type: 'quantitative', title: 'energy cost (€)', scale: { zero: false } };
+  const color = { field: 'series', type: 'nominal', title: null };
+  return vegaLiteToSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 600,
+    height: 360,
+    layer: [
+      { data: { values: frontData }, mark: { type: 'line', point: true }, encoding: { x, y, color } },
+      { data: { values: markData }, mark: { type: 'point', filled: true, size: 120, shape: 'diamond' }, encoding: { x, y, color } },
+    ],
+  });
+}

@@ -1,16 +1,18 @@
 import { daySeed, makeEnv, playDay, type DayLog, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy } from '../baseline/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy } from '../baseline/index.js';
 
-/** The rule policies `simulate` knows, by name. */
-export const RULE_POLICIES = ['asap', 'cheapest'] as const;
-export type RulePolicyName = (typeof RULE_POLICIES)[number];
+/** The built-in policies `simulate` knows, by name. */
+export const BUILTIN_POLICIES = ['asap', 'cheapest', 'milp'] as const;
+export type BuiltinPolicyName = (typeof BUILTIN_POLICIES)[number];
 
-export function rulePolicy(name: RulePolicyName, scenario: Scenario): Policy {
+export function builtinPolicy(name: BuiltinPolicyName, scenario: Scenario, timeLimitSec = 60): Policy {
   switch (name) {
     case 'asap':
       return asapPolicy();
     case 'cheapest':
       return cheapestPolicy(scenario);
+    case 'milp':
+      return milpPolicy(scenario, { timeLimitSec });
   }
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../env/index.js';
-import { formatTable, rulePolicy, simulate } from '../../training/simulate.js';
+import { formatTable, builtinPolicy, simulate } from '../../training/simulate.js';
 
 const paper = loadScenario('paper-apartment');
 // The CLI is tested as users run it: the build that `npm install` makes (the `prepare` script).
@@ -13,15 +13,15 @@ const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], {
 
 describe('simulate', () => {
   it('day d of seed K is the same day whatever the number of days', async () => {
-    const three = await simulate(paper, rulePolicy('asap', paper), 3, 1);
-    const seven = await simulate(paper, rulePolicy('asap', paper), 7, 1);
+    const three = await simulate(paper, builtinPolicy('asap', paper), 3, 1);
+    const seven = await simulate(paper, builtinPolicy('asap', paper), 7, 1);
     expect(seven.rows.slice(0, 3)).toEqual(three.rows);
-    const other = await simulate(paper, rulePolicy('asap', paper), 3, 2);
+    const other = await simulate(paper, builtinPolicy('asap', paper), 3, 2);
     expect(other.rows).not.toEqual(three.rows);
   });
 
   it('prints a table with a mean row', async () => {
-    const res = await simulate(paper, rulePolicy('cheapest', paper), 4, 1);
+    const res = await simulate(paper, builtinPolicy('cheapest', paper), 4, 1);
     const table = formatTable(res);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/day\s+cost €\s+import kWh\s+export kWh\s+peak kW\s+PAR\s+RSC\s+score J €\s+violations/);
@@ -53,7 +53,7 @@ describe('rescoin CLI', () => {
     expect(flag.stderr).toContain('--days');
     const policy = run('simulate', '--policy', 'random');
     expect(policy.status).toBe(2);
-    expect(policy.stderr).toContain('valid: asap, cheapest');
+    expect(policy.stderr).toContain('valid: asap, cheapest, milp');
     const scenario = run('simulate', '--scenario', 'mansion');
     expect(scenario.status).toBe(2);
     expect(scenario.stderr).toContain('paper-apartment');
@@ -75,5 +75,28 @@ describe('rescoin CLI', () => {
     expect(text).toContain('Dishwasher');
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
     expect(run('simulate', '--days', '1', '--plot', join(dir, 'day.jpg')).status).toBe(2);
+  });
+
+  it('baseline solves day d of seed K, the same day simulate plays, and writes LP, plot and front', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-'));
+    const out = run('baseline', '--day', '2', '--seed', '1', '--json', '--lp', join(dir, 'day.lp'), '--plot', join(dir, 'day.svg'));
+    expect(out.status).toBe(0);
+    const r = JSON.parse(out.stdout);
+    expect(r.status).toBe('optimal');
+    expect(Object.keys(r).sort()).toEqual(['cost', 'mipGap', 'par', 'peakKw', 'rescoin', 'schedule', 'score', 'solveMs', 'status']);
+    const sim = JSON.parse(run('simulate', '--policy', 'milp', '--days', '3', '--seed', '1', '--json').stdout);
+    expect(Math.abs(sim[2].score - r.score)).toBeLessThan(1e-6);
+    const asap = JSON.parse(run('simulate', '--policy', 'asap', '--days', '3', '--seed', '1', '--json').stdout);
+    expect(r.score).toBeLessThanOrEqual(asap[2].score);
+    expect(readFileSync(join(dir, 'day.lp'), 'utf8')).toMatch(/^\\ .*\nMinimize/);
+    expect(readFileSync(join(dir, 'day.svg'), 'utf8')).toMatch(/^<svg/);
+    const front = run('baseline', '--day', '2', '--seed', '1', '--pareto', '3', '--pareto-out', join(dir, 'front'));
+    expect(front.status).toBe(0);
+    const rows = readFileSync(join(dir, 'front.csv'), 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('cap_kw,peak_kw,cost_eur,score_eur,status');
+    expect(rows).toHaveLength(4);
+    const costs = rows.slice(1).map((l) => Number(l.split(',')[2]));
+    expect(costs[2]).toBeLessThanOrEqual(costs[0] + 1e-9);
+    expect(run('baseline', '--pareto', '1').status).toBe(2);
   });
 });

@@ -1,0 +1,3 @@
+import { replayVariants } from '../helpers.js';
+
+replayVariants(['cost+peak+fo2', 'full']);

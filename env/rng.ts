@@ -1,4 +1,4 @@
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { xoroshiro128plus, xoroshiro128plusFromState } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 
@@ -10,9 +10,16 @@ type Generator = ReturnType<typeof xoroshiro128plus>;
  */
 export class Rng {
   private readonly gen: Generator;
-  constructor(seed: number) {
+  constructor(seed: number, state?: readonly number[]) {
     if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-    this.gen = xoroshiro128plus(seed | 0);
+    this.gen = state ? xoroshiro128plusFromState(state) : xoroshiro128plus(seed | 0);
+  }
+  /** The generator's state, to checkpoint it; `Rng.fromState` continues the same sequence. */
+  state(): number[] {
+    return [...this.gen.getState()];
+  }
+  static fromState(state: readonly number[]): Rng {
+    return new Rng(0, state);
   }
   /** Uniform in [0, 1). */
   float(): number {

@@ -51,10 +51,10 @@ export class VectorHomeEnv {
     this.flows = Array.from({ length: n }, () => ({ importKw: new Float64Array(SLOTS), exportKw: new Float64Array(SLOTS), loadKw: new Float64Array(SLOTS) }));
   }
 
-  /** Start every home on its first day of `seed`. */
-  reset(seed = 0): Float32Array {
+  /** Start every home on its first day of `seed` (or on round `firstRound`, to resume a run). */
+  reset(seed = 0, firstRound = 0): Float32Array {
     this.seed = seed;
-    this.dayCount.fill(0);
+    this.dayCount.fill(firstRound);
     for (let i = 0; i < this.n; i++) this.begin(i);
     return this.observations;
   }

@@ -45,11 +45,10 @@ export class FlattenAction implements Env<Float32Array, number> {
     return index;
   }
 
-  /** The exact joint mask of the current slot. */
-  flatMask(view: HomeView): Uint8Array {
-    const mask = new Uint8Array(this.actionSpace.n);
-    for (let a = 0; a < mask.length; a++) mask[a] = isAllowed(view, this.unflatten(a, this.buf)) ? 1 : 0;
-    return mask;
+  /** The exact joint mask of the current slot (written into `out` when given). */
+  flatMask(view: HomeView, out: Uint8Array = new Uint8Array(this.actionSpace.n)): Uint8Array {
+    for (let a = 0; a < out.length; a++) out[a] = isAllowed(view, this.unflatten(a, this.buf)) ? 1 : 0;
+    return out;
   }
 
   private wrapInfo(info: StepInfo): StepInfo {

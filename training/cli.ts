@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
@@ -121,7 +122,90 @@ export async function main(argv: string[]): Promise<void> {
           paretoOut: args['pareto-out'],
         }),
     )
-    .demandCommand(1, 'Give a command: scenarios, simulate or baseline (see --help)')
+    .command(
+      'train',
+      'Train an agent (tabular Q-learning or DQN) on training days of a scenario; writes a run folder',
+      (y) =>
+        y
+          .option('scenario', { type: 'string', default: 'paper-apartment', describe: 'Scenario id (see `rescoin scenarios`) or path to a scenario JSON' })
+          .option('agent', { choices: ['qlearning', 'dqn'] as const, default: 'dqn' as const, describe: 'Algorithm' })
+          .option('episodes', { type: 'number', default: 400, describe: 'Training days (DQN rounds them up to a multiple of its numEnvs homes)' })
+          .option('seed', { type: 'number', default: 1, describe: 'Run seed K: episode e plays day daySeed(K, e); evaluation uses other seeds' })
+          .option('out', { type: 'string', demandOption: true, describe: 'Run folder: config.json, metrics.csv, checkpoint/, model/, learning-curve.svg/.png' })
+          .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in --out from its last checkpoint (a larger --episodes extends it)' })
+          .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a run already in --out' })
+          .check((a) => {
+            if (a.resume && a.overwrite) throw new Error('--resume and --overwrite exclude each other');
+            return true;
+          })
+          .option('config', { type: 'string', describe: 'JSON file of hyper-parameters overriding the defaults (agents/config.ts)' })
+          .option('checkpoint-minutes', { type: 'number', default: 2, describe: 'Minutes between checkpoints (one is also written at the end)' })
+          .option('progress', { type: 'boolean', default: true, describe: 'Progress bar on stderr (--no-progress to hide it)' })
+          .check((a) => {
+            if (!Number.isInteger(a.episodes) || a.episodes < 1) throw new Error(`--episodes must be a positive integer, got ${a.episodes}`);
+            if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
+            if (!(a['checkpoint-minutes'] > 0)) throw new Error(`--checkpoint-minutes must be positive, got ${a['checkpoint-minutes']}`);
+            return true;
+          }),
+      async (args) => {
+        const { train } = await import('./train.js');
+        const overrides = args.config ? (JSON.parse(readFileSync(args.config, 'utf8')) as Record<string, unknown>) : {};
+        const r = await train({
+          scenario: loadScenario(args.scenario),
+          algorithm: args.agent,
+          episodes: args.episodes,
+          seed: args.seed,
+          out: args.out,
+          resume: args.resume,
+          overwrite: args.overwrite,
+          overrides,
+          checkpointMinutes: args['checkpoint-minutes'],
+          progress: args.progress,
+        });
+        console.log(`trained ${args.agent} for ${r.episodes} episodes (${r.steps.toLocaleString('en-US')} steps, ${r.updates.toLocaleString('en-US')} updates) in ${r.seconds.toFixed(1)} s: ${r.dir}`);
+      },
+    )
+    .command(
+      'evaluate',
+      'Play asap, cheapest, each run and the MILP optimum on the same held-out days and report the gaps',
+      (y) =>
+        y
+          .option('scenario', { type: 'string', default: 'paper-apartment', describe: 'Scenario id or path (the runs must have been trained on it)' })
+          .option('runs', { type: 'array', string: true, default: [] as string[], describe: 'Run folders to evaluate (their model/)' })
+          .option('days', { type: 'number', default: 30, describe: 'Held-out days 0 … N−1 of --seed' })
+          .option('seed', { type: 'number', default: 100000, describe: 'Seed of the held-out days (must not be a training seed)' })
+          .option('out', { type: 'string', default: 'reports/latest', describe: 'Report folder: report.md, days.csv, days.parquet, gaps.svg/.png, schedules-day0.svg' })
+          .option('time-limit', { type: 'number', default: 60, describe: 'Seconds the MILP may spend on each day' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print { policies: [{ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }] }' })
+          .check((a) => {
+            if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a positive integer, got ${a.days}`);
+            if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
+            return true;
+          }),
+      async (args) => {
+        const { evaluate, formatStats } = await import('./evaluate.js');
+        const tty = process.stderr.isTTY && !args.json;
+        const r = await evaluate({
+          scenario: loadScenario(args.scenario),
+          runs: args.runs,
+          days: args.days,
+          seed: args.seed,
+          out: args.out,
+          timeLimitSec: args['time-limit'],
+          onDay: tty ? (k, n) => process.stderr.write(`\r  evaluated ${k}/${n} days`) : undefined,
+        });
+        if (tty) process.stderr.write('\n');
+        if (args.json) {
+          const policies = r.policies.map(({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }) => ({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }));
+          console.log(JSON.stringify({ policies }, null, 2));
+        } else {
+          console.log(`\n${args.days} held-out days of seed ${args.seed}, gap 0 % = optimum, 100 % = no management\n`);
+          console.log(formatStats(r.policies));
+          console.log(`\nreport: ${r.reportDir}/report.md`);
+        }
+      },
+    )
+    .demandCommand(1, 'Give a command: scenarios, simulate, baseline, train or evaluate (see --help)')
     .strict()
     .recommendCommands()
     .help()

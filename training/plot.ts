@@ -36,6 +36,16 @@ const hourScale = { domain: [0, 24], nice: false, zero: false };
 
 /** One day as an SVG: consumption by source with PV and grid import (top), buy tariff (bottom). */
 export async function dayPlotSvg(log: DayLog, scenario: Scenario, title: string): Promise<string> {
+  return vegaLiteToSvg({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    background: 'white',
+    config: { font: 'sans-serif', view: { stroke: '#ccc' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
+    ...dayPlotSpec(log, scenario, title),
+  });
+}
+
+/** The day plot as a Vega-Lite view without top-level settings, so several can sit side by side. */
+export function dayPlotSpec(log: DayLog, scenario: Scenario, title: string, width = WIDTH): Record<string, unknown> {
   const sources: { name: string; kw: (t: number) => number; color: string }[] = [
     { name: 'base load', kw: (t) => log.day.baseKw[t], color: BASE_COLOR },
     ...scenario.appliances.map((a, i) => ({
@@ -67,14 +77,11 @@ export async function dayPlotSvg(log: DayLog, scenario: Scenario, title: string)
   };
   const x = { field: 'hour', type: 'quantitative', scale: hourScale };
 
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return {
     title: { text: title, anchor: 'start', fontSize: 15 },
-    background: 'white',
-    config: { font: 'sans-serif', view: { stroke: '#ccc' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
     vconcat: [
       {
-        width: WIDTH,
+        width,
         height: 320,
         data: { values: [...rows(sources, 'area'), ...rows(lines, 'line')] },
         encoding: { x: { ...x, axis: { ...hourAxis, title: null } }, color },
@@ -95,7 +102,7 @@ export async function dayPlotSvg(log: DayLog, scenario: Scenario, title: string)
         ],
       },
       {
-        width: WIDTH,
+        width,
         height: 90,
         data: { values: price },
         mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2, color: '#e15759' },
@@ -106,7 +113,6 @@ export async function dayPlotSvg(log: DayLog, scenario: Scenario, title: string)
       },
     ],
   };
-  return vegaLiteToSvg(spec);
 }
 
 /** Write an SVG as is (.svg) or rendered to PNG (.png). */

@@ -1,0 +1,82 @@
+import { FlattenAction, makeEnv, type Policy, type Scenario } from '../env/index.js';
+
+/**
+ * What every learning agent offers the training loop (training/train.ts). Agents see only what the
+ * environment shows a policy: observations, the flat action mask (FlattenAction) and rewards.
+ */
+
+export interface Transition {
+  obs: Float32Array;
+  /** Flat action index (FlattenAction). */
+  action: number;
+  reward: number;
+  nextObs: Float32Array;
+  /** Flat mask of the next slot: the target's max runs over these actions only. */
+  nextMask: Uint8Array;
+  /** The day ended with this transition (no bootstrap). */
+  done: boolean;
+}
+
+export type Algorithm = 'qlearning' | 'dqn';
+
+export interface Agent {
+  readonly algorithm: Algorithm;
+  /** Exploration rate now. */
+  readonly epsilon: number;
+  /** Environment steps seen so far. */
+  readonly steps: number;
+  /** Gradient or table updates done so far. */
+  readonly updates: number;
+  /** A flat action inside the mask: ε-greedy when `explore`, greedy (masked argmax) otherwise. */
+  act(obs: Float32Array, mask: Uint8Array, explore: boolean): number;
+  /** Learn from one transition; the loss of the update it ran, or null when it ran none. */
+  learn(t: Transition): number | null;
+  /** Called after each day, for schedules that move per episode. */
+  endEpisode(): void;
+  /** Write everything a resume needs (weights, optimiser, buffer, RNG, counters) under `dir`. */
+  save(dir: string): Promise<void>;
+  /** Free tensors and memory. */
+  dispose(): void;
+}
+
+/** A trained agent as a Policy: greedy over the exact joint mask. */
+export function agentPolicy(name: string, agent: Agent, scenario: Scenario): Policy {
+  const flat = new FlattenAction(makeEnv(scenario));
+  const out = new Int32Array(flat.nvec.length);
+  return {
+    name,
+    act(obs, info) {
+      return flat.unflatten(agent.act(obs, flat.flatMask(info.home), false), out);
+    },
+  };
+}
+
+/** Masked argmax: the allowed index with the highest value (the lowest index on ties). */
+export function maskedArgmax(values: ArrayLike<number>, mask: Uint8Array, offset = 0): number {
+  let best = -1;
+  let bestValue = -Infinity;
+  for (let a = 0; a < mask.length; a++) {
+    if (!mask[a]) continue;
+    const v = values[offset + a];
+    if (best < 0 || v > bestValue) {
+      best = a;
+      bestValue = v;
+    }
+  }
+  if (best < 0) throw new Error('maskedArgmax: the mask allows no action');
+  return best;
+}
+
+/** Masked max: the highest value among allowed actions (0 when none is allowed, e.g. after the last slot). */
+export function maskedMax(values: ArrayLike<number>, mask: Uint8Array, offset = 0): number {
+  let m = -Infinity;
+  for (let a = 0; a < mask.length; a++) if (mask[a] && values[offset + a] > m) m = values[offset + a];
+  return m === -Infinity ? 0 : m;
+}
+
+/** Linear schedule from `start` to `end` over `duration` units, then flat. */
+export function linearSchedule(start: number, end: number, duration: number, at: number): number {
+  if (duration <= 0) return end;
+  const f = Math.min(1, Math.max(0, at / duration));
+  return start + (end - start) * f;
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+/**
+ * Every hyper-parameter of the agents, with its default and where the default comes from. A run's
+ * config.json holds the full, resolved config; `rescoin train --config file.json` overrides fields.
+ */
+
+export const qlearningConfig = z.object({
+  /** Discount. 1: a day is a finite episode and the slot is in the state, so −J is undiscounted. */
+  gamma: z.number().min(0).max(1).default(1),
+  /** Learning rate α at the start and at the end of training (linear in episodes). */
+  alphaStart: z.number().gt(0).max(1).default(0.5),
+  alphaEnd: z.number().gt(0).max(1).default(0.05),
+  /** ε-greedy exploration: from start to end over the first `epsilonFraction` of the episodes. */
+  epsilonStart: z.number().min(0).max(1).default(1),
+  epsilonEnd: z.number().min(0).max(1).default(0.02),
+  epsilonFraction: z.number().gt(0).max(1).default(0.7),
+  /** Rewards are in €; the table learns them times this (cents), which keeps α's scale sane. */
+  rewardScale: z.number().positive().default(100),
+});
+
+export const dqnConfig = z.object({
+  /** Hidden layer widths of the Q-network (ReLU). */
+  hidden: z.array(z.number().int().positive()).min(1).default([128, 128]),
+  /** Dueling head (Wang et al. 2016): V(s) + A(s, a) − mean A. */
+  dueling: z.boolean().default(true),
+  gamma: z.number().min(0).max(1).default(1),
+  /** Adam learning rate (CleanRL dqn.py uses 2.5e-4 on Atari; a small MLP takes more). */
+  learningRate: z.number().positive().default(5e-4),
+  /** Global-norm gradient clipping (SB3 DQN: max_grad_norm 10). */
+  maxGradNorm: z.number().positive().default(10),
+  batchSize: z.number().int().positive().default(128),
+  bufferSize: z.number().int().positive().default(100_000),
+  /** Steps of experience before the first update (CleanRL: learning_starts). */
+  learningStarts: z.number().int().min(0).default(2_000),
+  /** One gradient update every this many environment steps (CleanRL: train_frequency). */
+  trainFrequency: z.number().int().positive().default(4),
+  /** Target network: hard copy every `targetUpdateSteps` updates when tau = 1, else Polyak with tau each update. */
+  tau: z.number().gt(0).max(1).default(1),
+  targetUpdateSteps: z.number().int().positive().default(500),
+  /** Double DQN (van Hasselt et al. 2016): the online net picks a', the target net values it. */
+  double: z.boolean().default(true),
+  epsilonStart: z.number().min(0).max(1).default(1),
+  epsilonEnd: z.number().min(0).max(1).default(0.02),
+  /** ε decays linearly over this fraction of the run's steps (CleanRL: exploration_fraction 0.5). */
+  epsilonFraction: z.number().gt(0).max(1).default(0.5),
+  rewardScale: z.number().positive().default(100),
+  /** Homes stepped together to collect experience (the vector env). */
+  numEnvs: z.number().int().positive().default(8),
+});
+
+export type QLearningConfig = z.output<typeof qlearningConfig>;
+export type DqnConfig = z.output<typeof dqnConfig>;

@@ -1,0 +1,403 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng } from '../env/rng.js';
+import { buildQNet, copyWeights, loadQNet, readTensors, saveQNet, writeTensors } from '../models/qnet.js';
+import { linearSchedule, maskedArgmax, type Agent, type Transition } from './agent.js';
+import { dqnConfig, type DqnConfig } from './config.js';
+
+/**
+ * DQN over the flat joint action (FlattenAction), in one file as CleanRL's dqn.py: replay buffer,
+ * ε-greedy over the action mask, Double DQN targets that never bootstrap from a masked action,
+ * Huber loss, Adam with global-norm clipping, and a hard or Polyak target network.
+ *
+ * Counting: `steps` counts transitions given to `learn`, so with 8 homes stepped together 8 steps
+ * pass per slot; `learningStarts`, `trainFrequency` and the ε schedule are all in these steps.
+ */
+
+export interface DqnAgentOptions {
+  obsSize: number;
+  nActions: number;
+  config: DqnConfig;
+  seed: number;
+  /** Steps of the whole run: ε decays over `epsilonFraction` of them. */
+  totalSteps: number;
+}
+
+/** A sampled minibatch, reused between updates. */
+export interface Batch {
+  n: number;
+  obs: Float32Array;
+  actions: Int32Array;
+  /** Rewards as stored (already times `rewardScale`). */
+  rewards: Float32Array;
+  nextObs: Float32Array;
+  nextMasks: Uint8Array;
+  dones: Uint8Array;
+}
+
+function makeBatch(n: number, obsSize: number, nActions: number): Batch {
+  return {
+    n,
+    obs: new Float32Array(n * obsSize),
+    actions: new Int32Array(n),
+    rewards: new Float32Array(n),
+    nextObs: new Float32Array(n * obsSize),
+    nextMasks: new Uint8Array(n * nActions),
+    dones: new Uint8Array(n),
+  };
+}
+
+/** Circular replay buffer in typed arrays (about 1 KB per transition with 192 actions). */
+export class ReplayBuffer {
+  readonly obs: Float32Array;
+  readonly nextObs: Float32Array;
+  readonly actions: Int32Array;
+  readonly rewards: Float32Array;
+  readonly nextMasks: Uint8Array;
+  readonly dones: Uint8Array;
+  size = 0;
+  /** Where the next transition goes. */
+  pos = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly obsSize: number,
+    readonly nActions: number,
+  ) {
+    this.obs = new Float32Array(capacity * obsSize);
+    this.nextObs = new Float32Array(capacity * obsSize);
+    this.actions = new Int32Array(capacity);
+    this.rewards = new Float32Array(capacity);
+    this.nextMasks = new Uint8Array(capacity * nActions);
+    this.dones = new Uint8Array(capacity);
+  }
+
+  add(t: Transition, rewardScale: number): void {
+    if (t.obs.length !== this.obsSize || t.nextObs.length !== this.obsSize || t.nextMask.length !== this.nActions)
+      throw new Error(`ReplayBuffer.add: expected obs of ${this.obsSize} and a mask of ${this.nActions}, got ${t.obs.length}, ${t.nextObs.length} and ${t.nextMask.length}`);
+    if (!Number.isInteger(t.action) || t.action < 0 || t.action >= this.nActions) throw new Error(`ReplayBuffer.add: action ${t.action} is not in [0, ${this.nActions})`);
+    const i = this.pos;
+    this.obs.set(t.obs, i * this.obsSize);
+    this.nextObs.set(t.nextObs, i * this.obsSize);
+    this.actions[i] = t.action;
+    this.rewards[i] = t.reward * rewardScale;
+    this.nextMasks.set(t.nextMask, i * this.nActions);
+    this.dones[i] = t.done ? 1 : 0;
+    this.pos = (i + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
+  }
+
+  /** Uniform with replacement (as SB3's buffer, which CleanRL uses). */
+  sample(rng: Rng, out: Batch): Batch {
+    if (this.size === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
+    const { obsSize: o, nActions: m } = this;
+    for (let k = 0; k < out.n; k++) {
+      const i = rng.int(0, this.size - 1);
+      out.obs.set(this.obs.subarray(i * o, (i + 1) * o), k * o);
+      out.nextObs.set(this.nextObs.subarray(i * o, (i + 1) * o), k * o);
+      out.actions[k] = this.actions[i];
+      out.rewards[k] = this.rewards[i];
+      out.nextMasks.set(this.nextMasks.subarray(i * m, (i + 1) * m), k * m);
+      out.dones[k] = this.dones[i];
+    }
+    return out;
+  }
+}
+
+/**
+ * TD targets y = r + γ·Q_target(s', a*) with a* the online net's masked argmax (Double DQN), or
+ * y = r + γ·max over the mask of Q_target(s') when `double` is false. No bootstrap when the day
+ * ended or the next mask allows nothing.
+ */
+export function tdTargets(online: tf.LayersModel, target: tf.LayersModel, b: Batch, gamma: number, double: boolean): tf.Tensor1D {
+  const nActions = b.nextMasks.length / b.n;
+  const bootstrap = new Uint8Array(b.n);
+  for (let k = 0; k < b.n; k++) bootstrap[k] = !b.dones[k] && b.nextMasks.subarray(k * nActions, (k + 1) * nActions).includes(1) ? 1 : 0;
+  return tf.tidy(() => {
+    const next = tf.tensor2d(b.nextObs, [b.n, b.nextObs.length / b.n]);
+    const mask = tf.tensor2d(b.nextMasks, [b.n, nActions], 'bool');
+    const qTarget = target.apply(next) as tf.Tensor2D;
+    const excluded = tf.fill([b.n, nActions], -Infinity);
+    let value: tf.Tensor1D;
+    if (double) {
+      const best = tf.argMax(tf.where(mask, online.apply(next) as tf.Tensor2D, excluded), 1);
+      value = tf.sum(tf.mul(qTarget, tf.oneHot(best, nActions)), 1);
+    } else {
+      value = tf.max(tf.where(mask, qTarget, excluded), 1);
+    }
+    // `where`, not a product: an empty mask's max is −∞ and 0·−∞ is NaN.
+    const future = tf.where(tf.tensor1d(bootstrap, 'bool'), value, tf.zerosLike(value));
+    return tf.add(tf.tensor1d(b.rewards), tf.mul(future, gamma));
+  });
+}
+
+/**
+ * Mean Huber loss (δ = 1, SB3's smooth L1) of Q(s, a) against the targets. Q(s, a) is picked with a
+ * one-hot product: tf.gather's gradient needs UnsortedSegmentSum, which the WASM backend lacks.
+ */
+export function tdLoss(online: tf.LayersModel, obs: tf.Tensor2D, actions: tf.Tensor1D, targets: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const q = online.apply(obs, { training: true }) as tf.Tensor2D;
+    const taken = tf.sum(tf.mul(q, tf.oneHot(actions, q.shape[1])), 1);
+    return tf.losses.huberLoss(targets, taken) as tf.Scalar;
+  });
+}
+
+/** PyTorch's clip_grad_norm_: scale all gradients by min(1, max / (‖g‖ + 1e-6)). */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { name: string; tensor: tf.Tensor }[] {
+  const names = Object.keys(grads);
+  const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
+  return names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) }));
+}
+
+/** Uniform among the allowed actions of row `row`. */
+function randomAllowed(rng: Rng, masks: Uint8Array, nActions: number, row: number): number {
+  const mask = masks.subarray(row * nActions, (row + 1) * nActions);
+  let count = 0;
+  for (let a = 0; a < nActions; a++) count += mask[a] ? 1 : 0;
+  if (count === 0) throw new Error('DqnAgent: the mask allows no action');
+  let k = rng.int(0, count - 1);
+  for (let a = 0; a < nActions; a++) if (mask[a] && k-- === 0) return a;
+  throw new Error('unreachable');
+}
+
+/** What `save` writes as agent.json, besides the weights, optimiser and buffer files. */
+interface SavedAgent {
+  format: 'rescoin-dqn';
+  version: 1;
+  obsSize: number;
+  nActions: number;
+  seed: number;
+  totalSteps: number;
+  config: DqnConfig;
+  steps: number;
+  updates: number;
+  rng: number[];
+  replay: { capacity: number; size: number; pos: number };
+}
+
+const BUFFER_FILES = ['obs', 'nextObs', 'actions', 'rewards', 'nextMasks', 'dones'] as const;
+
+export class DqnAgent implements Agent {
+  readonly algorithm = 'dqn' as const;
+  readonly obsSize: number;
+  readonly nActions: number;
+  readonly config: DqnConfig;
+  readonly seed: number;
+  readonly totalSteps: number;
+  readonly online: tf.LayersModel;
+  readonly target: tf.LayersModel;
+  private readonly optimizer: tf.AdamOptimizer;
+  private readonly variables: tf.Variable[];
+  private readonly batch: Batch;
+  private replay: ReplayBuffer | undefined;
+  private rng: Rng;
+  private steps_ = 0;
+  private updates_ = 0;
+
+  constructor(opts: DqnAgentOptions) {
+    const { obsSize, nActions, seed, totalSteps } = opts;
+    if (!Number.isInteger(obsSize) || obsSize < 1 || !Number.isInteger(nActions) || nActions < 1)
+      throw new Error(`DqnAgent: obsSize and nActions must be positive integers, got ${obsSize} and ${nActions}`);
+    if (!(totalSteps > 0)) throw new Error(`DqnAgent: totalSteps must be positive, got ${totalSteps}`);
+    this.obsSize = obsSize;
+    this.nActions = nActions;
+    this.config = dqnConfig.parse(opts.config);
+    this.seed = seed;
+    this.totalSteps = totalSteps;
+    this.rng = new Rng(seed);
+    const spec = { obsSize, nActions, hidden: this.config.hidden, dueling: this.config.dueling };
+    this.online = buildQNet(spec, () => this.rng.float(), 'online');
+    this.target = buildQNet(spec, () => 0, 'target');
+    copyWeights(this.online, this.target);
+    // LayerVariable.read() is the tf.Variable itself, so gradients reach the model's weights.
+    this.variables = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
+    this.optimizer = tf.train.adam(this.config.learningRate);
+    this.batch = makeBatch(this.config.batchSize, obsSize, nActions);
+  }
+
+  get steps(): number {
+    return this.steps_;
+  }
+
+  get updates(): number {
+    return this.updates_;
+  }
+
+  get epsilon(): number {
+    const c = this.config;
+    return linearSchedule(c.epsilonStart, c.epsilonEnd, c.epsilonFraction * this.totalSteps, this.steps_);
+  }
+
+  /** Allocated on first use, so that a policy loaded for evaluation holds no buffer. */
+  get buffer(): ReplayBuffer {
+    return (this.replay ??= new ReplayBuffer(this.config.bufferSize, this.obsSize, this.nActions));
+  }
+
+  /** Q-values of n observations (row-major, n × nActions) from the online net. */
+  qValues(obs: Float32Array, n = 1): Float32Array {
+    const q = tf.tidy(() => this.online.apply(tf.tensor2d(obs.subarray(0, n * this.obsSize), [n, this.obsSize])) as tf.Tensor);
+    // Read outside tidy: tidy walks a returned typed array element by element, looking for tensors.
+    const values = q.dataSync() as Float32Array;
+    q.dispose();
+    return values;
+  }
+
+  act(obs: Float32Array, mask: Uint8Array, explore: boolean): number {
+    return this.actBatch(obs, mask, 1, explore)[0];
+  }
+
+  /**
+   * Actions for n homes with one forward pass: each row is random among its allowed actions with
+   * probability ε when `explore`, else the masked argmax of Q (lowest index on ties).
+   */
+  actBatch(obs: Float32Array, masks: Uint8Array, n: number, explore: boolean): Int32Array {
+    if (obs.length < n * this.obsSize || masks.length < n * this.nActions)
+      throw new Error(`DqnAgent.actBatch: need ${n} observations of ${this.obsSize} and masks of ${this.nActions}`);
+    const out = new Int32Array(n);
+    const eps = explore ? this.epsilon : 0;
+    const greedy: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (eps > 0 && this.rng.float() < eps) out[i] = randomAllowed(this.rng, masks, this.nActions, i);
+      else greedy.push(i);
+    }
+    if (greedy.length === 0) return out;
+    const q = this.qValues(obs, n);
+    for (const i of greedy) out[i] = maskedArgmax(q, masks.subarray(i * this.nActions, (i + 1) * this.nActions), i * this.nActions);
+    return out;
+  }
+
+  learn(t: Transition): number | null {
+    this.buffer.add(t, this.config.rewardScale);
+    this.steps_++;
+    const c = this.config;
+    if (this.steps_ <= c.learningStarts || this.steps_ % c.trainFrequency !== 0) return null;
+    return this.update();
+  }
+
+  endEpisode(): void {}
+
+  /** One gradient step on a sampled minibatch; returns its loss (in scaled reward units). */
+  private update(): number {
+    const c = this.config;
+    const b = this.buffer.sample(this.rng, this.batch);
+    const loss = tf.tidy(() => {
+      const y = tdTargets(this.online, this.target, b, c.gamma, c.double);
+      const obs = tf.tensor2d(b.obs, [b.n, this.obsSize]);
+      const actions = tf.tensor1d(b.actions, 'int32');
+      const { value, grads } = tf.variableGrads(() => tdLoss(this.online, obs, actions, y), this.variables);
+      this.optimizer.applyGradients(clipByGlobalNorm(grads, c.maxGradNorm));
+      return value;
+    });
+    const out = loss.dataSync()[0];
+    loss.dispose();
+    this.updates_++;
+    if (c.tau < 1) copyWeights(this.online, this.target, c.tau);
+    else if (this.updates_ % c.targetUpdateSteps === 0) copyWeights(this.online, this.target);
+    return out;
+  }
+
+  /**
+   * Writes a resumable checkpoint: online/ and target/ (tfjs layers format), optimizer.{json,bin}
+   * (Adam's moments and step), replay/*.bin (the filled part, platform byte order, little-endian
+   * everywhere we run) and agent.json (config, counters, RNG state) last, so that its presence
+   * marks a complete checkpoint.
+   */
+  async save(dir: string): Promise<void> {
+    await mkdir(join(dir, 'replay'), { recursive: true });
+    await saveQNet(this.online, join(dir, 'online'));
+    await saveQNet(this.target, join(dir, 'target'));
+    const opt = await this.optimizer.getWeights();
+    try {
+      await writeTensors(join(dir, 'optimizer'), opt);
+    } finally {
+      // getWeights() returns the live moment variables plus a fresh scalar for the step count.
+      tf.dispose(opt.filter((w) => w.name === 'iter').map((w) => w.tensor));
+    }
+    const buf = this.buffer;
+    for (const name of BUFFER_FILES) {
+      const a = buf[name];
+      const used = a.subarray(0, (a.length / buf.capacity) * buf.size);
+      await writeFile(join(dir, 'replay', `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
+    }
+    const saved: SavedAgent = {
+      format: 'rescoin-dqn',
+      version: 1,
+      obsSize: this.obsSize,
+      nActions: this.nActions,
+      seed: this.seed,
+      totalSteps: this.totalSteps,
+      config: this.config,
+      steps: this.steps_,
+      updates: this.updates_,
+      rng: this.rng.state(),
+      replay: { capacity: buf.capacity, size: buf.size, pos: buf.pos },
+    };
+    await writeFile(join(dir, 'agent.json'), JSON.stringify(saved, null, 2));
+  }
+
+  /** Restores everything `save` wrote: training continues as if it had never stopped. */
+  static async load(dir: string): Promise<DqnAgent> {
+    const { agent, saved } = await DqnAgent.restore(dir);
+    try {
+      const target = await loadQNet(join(dir, 'target'));
+      copyWeights(target, agent.target);
+      target.dispose();
+      const opt = await readTensors(join(dir, 'optimizer'));
+      // Adam copies these into fresh variables; its moments are matched by position, which is
+      // the order of the trainable weights, the same in every agent of this architecture.
+      await agent.optimizer.setWeights(opt);
+      tf.dispose(opt.map((w) => w.tensor));
+      const buf = agent.buffer;
+      if (saved.replay.capacity !== buf.capacity) throw new Error(`DqnAgent.load: replay capacity ${saved.replay.capacity} ≠ config.bufferSize ${buf.capacity}`);
+      for (const name of BUFFER_FILES) {
+        const a = buf[name];
+        const data = await readFile(join(dir, 'replay', `${name}.bin`));
+        if (data.byteLength !== (a.byteLength / buf.capacity) * saved.replay.size) throw new Error(`DqnAgent.load: replay/${name}.bin has ${data.byteLength} bytes, expected ${(a.byteLength / buf.capacity) * saved.replay.size}`);
+        new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(data);
+      }
+      buf.size = saved.replay.size;
+      buf.pos = saved.replay.pos;
+    } catch (e) {
+      agent.dispose();
+      throw e;
+    }
+    return agent;
+  }
+
+  /**
+   * The online weights, counters and RNG only (no buffer, target or optimiser files read): enough
+   * to act and to evaluate. Learning from it starts with an empty buffer and fresh Adam moments.
+   */
+  static async loadPolicyOnly(dir: string): Promise<DqnAgent> {
+    return (await DqnAgent.restore(dir)).agent;
+  }
+
+  private static async restore(dir: string): Promise<{ agent: DqnAgent; saved: SavedAgent }> {
+    const saved = JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8')) as SavedAgent;
+    if (saved.format !== 'rescoin-dqn' || saved.version !== 1) throw new Error(`${join(dir, 'agent.json')}: not a rescoin DQN checkpoint (format ${saved.format}, version ${saved.version})`);
+    const agent = new DqnAgent({ obsSize: saved.obsSize, nActions: saved.nActions, config: saved.config, seed: saved.seed, totalSteps: saved.totalSteps });
+    try {
+      const online = await loadQNet(join(dir, 'online'));
+      copyWeights(online, agent.online);
+      copyWeights(online, agent.target);
+      online.dispose();
+    } catch (e) {
+      agent.dispose();
+      throw e;
+    }
+    agent.rng = Rng.fromState(saved.rng);
+    agent.steps_ = saved.steps;
+    agent.updates_ = saved.updates;
+    return { agent, saved };
+  }
+
+  dispose(): void {
+    this.online.dispose();
+    this.target.dispose();
+    this.optimizer.dispose();
+    this.replay = undefined;
+  }
+}

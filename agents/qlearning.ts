@@ -1,0 +1,240 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Rng, SLOTS, type Feature } from '../env/index.js';
+import { linearSchedule, maskedArgmax, maskedMax, type Agent, type Transition } from './agent.js';
+import { qlearningConfig, type QLearningConfig } from './config.js';
+
+/**
+ * # Tabular Q-learning (Watkins 1989; Sutton & Barto 2018, §6.5)
+ *
+ *   Q(s, a) ← Q(s, a) + α·(r·rewardScale + γ·max_{a' allowed in s'} Q(s', a') − Q(s, a))
+ *
+ * no bootstrap when the day ends; ε-greedy over the allowed flat actions (FlattenAction), ε linear
+ * over the first `epsilonFraction` of the episodes, α linear over all of them; unvisited entries
+ * are 0; greedy ties go to the lowest index; all randomness comes from the agent's own Rng.
+ *
+ * ## State: the table's key, computed from the observation only (env/home.ts `observationLayout`)
+ * The agent finds its features by name, so any scenario works; what the key keeps and why:
+ *
+ * | part | from | buckets |
+ * | --- | --- | --- |
+ * | slot | time_sin, time_cos | t = 0…95 exactly (the day is a finite episode, γ = 1: the value depends on the slot) |
+ * | band | price_now | round(20·price_now): the tariff band (≥ 5 % apart); a function of the slot for a fixed tariff, so it costs no states |
+ * | pv | pv_now (÷ kWp) | 0 ≤ 0.01 < 1 ≤ 0.1 < 2 ≤ 0.3 < 3 ≤ 0.6 < 4: when running on PV pays |
+ * | peak | peak (÷ contract) | ⌊peak / 0.05⌋ up to 20 (0.3 kW at 6 kW): whether a load raises the peak term |
+ * | per appliance | pending, remaining, slack, running | `-` when nothing is pending, else three digits: quarters of the cycle left ⌈4·remaining⌉ (1…4); slack slots 0, 1, 2, 3–5, 6+ (0…4); running 0/1 |
+ * | EV (with an EV) | ev.home, ev.needed, ev.due | `-` while away; at home `need/due`: need 0 when nothing is needed, else ⌈needed / 0.025⌉ up to 20 (steps of 2.5 % of the capacity); due = slots to the requirement: 0, 1, 2, 3, 4–7, 8–11, 12–15, 16–23, 24–31, 32–47, 48+ (0…10) |
+ *
+ * Left out on purpose: weekend (it only changes how likely tomorrow's-style requests are, which the
+ * table averages), the price and PV forecasts and the base load (functions of the slot, or nearly),
+ * the EV's SoC (the env's floor and the needed energy carry what matters). A key reads e.g.
+ * `34|18|2|6|-,-,132,-|5/4`: slot 34, the low band, some PV, peak bucket 6, appliance 3 with a
+ * quarter of its cycle left, 3–5 slots of slack, ran last slot; the EV needs 10–12.5 % of its
+ * capacity in 4–7 slots.
+ */
+
+export interface QLearningOptions {
+  /** observationLayout(scenario): where each feature sits in the observation. */
+  layout: Feature[];
+  /** Flat actions (FlattenAction.actionSpace.n). */
+  nActions: number;
+  config: QLearningConfig;
+  seed: number;
+  /** Episodes of the whole run: the schedules of ε and α span them. */
+  totalEpisodes: number;
+}
+
+const FORMAT = 1;
+const SLACK_EDGES = [1, 3];
+const PV_EDGES = [0.01, 0.1, 0.3, 0.6];
+const EV_SPARE_EDGES = [-8, -4, -2, 0, 1, 2, 4, 8, 16];
+const PEAK_STEP = Number(process.env.PSTEP ?? 0.05);
+const PEAK_MAX = Math.round(1 / PEAK_STEP);
+/** Needed energy below this fraction of the capacity counts as none (float32 rounding). */
+const NEED_EPS = 1e-5;
+
+/** The number of edges ≤ x: bucket 0 below the first edge. */
+function bucket(x: number, edges: readonly number[]): number {
+  let b = 0;
+  while (b < edges.length && x >= edges[b]) b++;
+  return b;
+}
+
+/** Where the key's features sit in the observation. */
+interface Indices {
+  sin: number;
+  cos: number;
+  price: number;
+  pv: number;
+  peak: number;
+  appliances: { pending: number; remaining: number; slack: number; running: number }[];
+  ev: { home: number; needed: number; due: number } | null;
+}
+
+function indices(layout: Feature[]): Indices {
+  const at = (name: string): number => {
+    const i = layout.findIndex((f) => f.name === name);
+    if (i < 0) throw new Error(`QLearningAgent: the observation layout has no feature '${name}'`);
+    return i;
+  };
+  const ids = layout.filter((f) => f.name.endsWith('.pending')).map((f) => f.name.slice(0, -'.pending'.length));
+  return {
+    sin: at('time_sin'),
+    cos: at('time_cos'),
+    price: at('price_now'),
+    pv: at('pv_now'),
+    peak: at('peak'),
+    appliances: ids.map((id) => ({ pending: at(`${id}.pending`), remaining: at(`${id}.remaining`), slack: at(`${id}.slack`), running: at(`${id}.running`) })),
+    ev: layout.some((f) => f.name === 'ev.home') ? { home: at('ev.home'), needed: at('ev.needed'), due: at('ev.due') } : null,
+  };
+}
+
+export class QLearningAgent implements Agent {
+  readonly algorithm = 'qlearning' as const;
+  readonly config: QLearningConfig;
+  readonly layout: Feature[];
+  readonly nActions: number;
+  readonly seed: number;
+  readonly totalEpisodes: number;
+  /** Q(s, ·) per state key, in reward units × rewardScale. */
+  readonly table = new Map<string, Float64Array>();
+  steps = 0;
+  updates = 0;
+  episodes = 0;
+  private rng: Rng;
+  private readonly idx: Indices;
+  /** Q of a state never updated: read, never stored, so acting does not grow the table. */
+  private readonly zeros: Float64Array;
+
+  constructor(o: QLearningOptions) {
+    this.config = qlearningConfig.parse(o.config);
+    this.layout = o.layout;
+    this.nActions = o.nActions;
+    this.seed = o.seed;
+    this.totalEpisodes = o.totalEpisodes;
+    this.rng = new Rng(o.seed);
+    this.idx = indices(o.layout);
+    this.zeros = new Float64Array(o.nActions);
+  }
+
+  get epsilon(): number {
+    const c = this.config;
+    return linearSchedule(c.epsilonStart, c.epsilonEnd, c.epsilonFraction * this.totalEpisodes, this.episodes);
+  }
+
+  get alpha(): number {
+    return linearSchedule(this.config.alphaStart, this.config.alphaEnd, this.totalEpisodes, this.episodes);
+  }
+
+  /** The table's key of an observation (the spec is the file's doc comment). */
+  stateKey(obs: Float32Array): string {
+    const x = this.idx;
+    const angle = Math.atan2(obs[x.sin], obs[x.cos]);
+    const slot = (Math.round((angle / (2 * Math.PI)) * SLOTS) + SLOTS) % SLOTS;
+    const band = Math.round(20 * obs[x.price]);
+    const pv = bucket(obs[x.pv], PV_EDGES);
+    const peak = Math.min(PEAK_MAX, Math.floor(obs[x.peak] / PEAK_STEP));
+    const apps = x.appliances.map((a) => {
+      if (obs[a.pending] < 0.5) return '-';
+      const started = obs[a.remaining] < 1 - 1e-6 ? 1 : 0;
+      const slack = bucket(Math.round(obs[a.slack] * SLOTS), SLACK_EDGES);
+      return `${started}${slack}`;
+    });
+    let ev = '';
+    if (x.ev) {
+      const e = x.ev;
+      if (obs[e.home] < 0.5) ev = '|-';
+      else {
+        const needed = obs[e.needed];
+        const spare = Math.round(obs[e.due] * SLOTS) - needed * SLOTS;
+        ev = needed < NEED_EPS ? '|ok' : `|${bucket(spare, EV_SPARE_EDGES)}`;
+      }
+    }
+    return `${slot}|${band}|${pv}|${peak}|${apps.join(',')}${ev}`;
+  }
+
+  /** Q(s, ·) of an observation (zeros when never updated; do not write into it). */
+  values(obs: Float32Array): Float64Array {
+    return this.table.get(this.stateKey(obs)) ?? this.zeros;
+  }
+
+  act(obs: Float32Array, mask: Uint8Array, explore: boolean): number {
+    // One draw per call whatever the branch, so a run's random sequence does not depend on ε.
+    const u = explore ? this.rng.float() : 1;
+    if (u < this.epsilon) {
+      let allowed = 0;
+      for (let a = 0; a < mask.length; a++) allowed += mask[a];
+      if (allowed === 0) throw new Error('QLearningAgent.act: the mask allows no action');
+      let k = this.rng.int(0, allowed - 1);
+      for (let a = 0; a < mask.length; a++) if (mask[a] && k-- === 0) return a;
+    }
+    return maskedArgmax(this.values(obs), mask);
+  }
+
+  /** act() for n homes: obs holds n observations, masks n flat masks, back to back. */
+  actBatch(obs: Float32Array, masks: Uint8Array, n: number, explore: boolean): Int32Array {
+    const d = this.layout.length;
+    const A = this.nActions;
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.act(obs.subarray(i * d, (i + 1) * d), masks.subarray(i * A, (i + 1) * A), explore);
+    return out;
+  }
+
+  /** One Q-learning update; returns the squared TD error (scaled reward units) as the loss. */
+  learn(t: Transition): number {
+    const key = this.stateKey(t.obs);
+    let q = this.table.get(key);
+    if (!q) this.table.set(key, (q = new Float64Array(this.nActions)));
+    const next = t.done ? 0 : maskedMax(this.values(t.nextObs), t.nextMask);
+    const delta = t.reward * this.config.rewardScale + this.config.gamma * next - q[t.action];
+    q[t.action] += this.alpha * delta;
+    this.steps++;
+    this.updates++;
+    return delta * delta;
+  }
+
+  endEpisode(): void {
+    this.episodes++;
+  }
+
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    // One state per line: a large table stays one string per key, and the file stays diffable.
+    const rows = [...this.table].map(([k, q]) => `${JSON.stringify(k)}:${JSON.stringify(Array.from(q))}`);
+    await writeFile(join(dir, 'qtable.json'), `{\n${rows.join(',\n')}\n}\n`);
+    const meta = {
+      format: FORMAT,
+      algorithm: this.algorithm,
+      config: this.config,
+      layout: this.layout,
+      nActions: this.nActions,
+      seed: this.seed,
+      totalEpisodes: this.totalEpisodes,
+      episodes: this.episodes,
+      steps: this.steps,
+      updates: this.updates,
+      rng: this.rng.state(),
+    };
+    await writeFile(join(dir, 'agent.json'), `${JSON.stringify(meta, null, 2)}\n`);
+  }
+
+  static async load(dir: string): Promise<QLearningAgent> {
+    const meta = JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8'));
+    if (meta.format !== FORMAT || meta.algorithm !== 'qlearning') throw new Error(`${dir}/agent.json: not a Q-learning agent of format ${FORMAT}`);
+    const agent = new QLearningAgent({ layout: meta.layout, nActions: meta.nActions, config: meta.config, seed: meta.seed, totalEpisodes: meta.totalEpisodes });
+    const rows = JSON.parse(await readFile(join(dir, 'qtable.json'), 'utf8')) as Record<string, number[]>;
+    for (const [k, q] of Object.entries(rows)) {
+      if (q.length !== agent.nActions) throw new Error(`${dir}/qtable.json: state ${k} has ${q.length} values, expected ${agent.nActions}`);
+      agent.table.set(k, Float64Array.from(q));
+    }
+    agent.episodes = meta.episodes;
+    agent.steps = meta.steps;
+    agent.updates = meta.updates;
+    agent.rng = Rng.fromState(meta.rng);
+    return agent;
+  }
+
+  dispose(): void {
+    this.table.clear();
+  }
+}

@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { daySeed, FlattenAction, makeEnv, observationLayout, SLOTS, type Scenario } from '../../env/index.js';
+import { solveDay } from '../../baseline/index.js';
+import { QLearningAgent } from '../../agents/qlearning.js';
+import { qlearningConfig } from '../../agents/config.js';
+import { tinyScenario } from '../helpers.js';
+
+/**
+ * A day with one clearly best schedule, by hand. Flat 0.10 €/kWh except 0.05 €/kWh in slots 12–13;
+ * no PV, no fixed load, no EV. Requests every day, released at 10 with deadline 13:
+ *   heater: non-interruptible, 2 slots of 2 kW;   pump: interruptible, 2 slots of 1 kW.
+ * Any overlap makes a 3 kW peak (λ = 0.5 €/kW costs 0.5 € more than it can save), so the heater
+ * and the pump take turns. Cost of the three ways to take turns (kWh · €/kWh):
+ *   heater 12–13, pump 10–11: 1·0.05 + 0.5·0.10 = 0.1000   ← best
+ *   heater 11–12, pump 10, 13: 0.5·0.10 + 0.5·0.05 + 0.25·0.10 + 0.25·0.05 = 0.1125
+ *   heater 10–11, pump 12–13: 1·0.10 + 0.5·0.05 = 0.1250
+ * J* = cost 0.1 + λ·peak 0.5·2 + F.O.2 − RESCoin:
+ *   q = 1.5 kWh / 24 h = 0.0625 kW; φ interpolates x² between integer breakpoints:
+ *   2 slots at L = 2: φ(1.9375) = 3·1.9375 − 2 = 3.8125; 2 slots at L = 1: φ(0.9375) = 0.9375;
+ *   92 slots at L = 0: φ(−0.0625) = 0.0625; w·Σφ = 0.01·(7.625 + 1.875 + 5.75) = 0.1525;
+ *   RESCoin: the peak stays 1 kW below the no-management peak (3 kW): 10 RSC/kW · 0.01 € = 0.1 €.
+ *   J* = 0.1 + 1.0 + 0.1525 − 0.1 = 1.1525 €.
+ */
+const HAND_J = 1.1525;
+
+function turnTakingHome(): Scenario {
+  const habits = { weekdayProbability: 1, weekendProbability: 1, releaseSdSlots: 0 };
+  return tinyScenario({
+    tariff: {
+      bands: [
+        { name: 'day', eurPerKwh: 0.1, slots: [[0, 11], [14, 95]] },
+        { name: 'cheap', eurPerKwh: 0.05, slots: [[12, 13]] },
+      ],
+      feedInEurPerKwh: 0.04,
+      feedInSource: 'test',
+      source: 'test',
+    },
+    appliances: [
+      { id: 'heater', name: 'Heater', kind: 'non-interruptible', cycleKw: [2, 2], cycleSource: 'test', window: [10, 13], habits },
+      { id: 'pump', name: 'Pump', kind: 'interruptible', cycleKw: [1, 1], cycleSource: 'test', window: [10, 13], habits },
+    ],
+  });
+}
+
+function newAgent(s: Scenario, seed: number, totalEpisodes: number, overrides: Record<string, unknown> = {}): QLearningAgent {
+  const nActions = new FlattenAction(makeEnv(s)).actionSpace.n;
+  return new QLearningAgent({ layout: observationLayout(s), nActions, config: qlearningConfig.parse(overrides), seed, totalEpisodes });
+}
+
+/** Play days daySeed(1, e) through FlattenAction, learning from every step. */
+function train(agent: QLearningAgent, s: Scenario, episodes: number): void {
+  const env = new FlattenAction(makeEnv(s));
+  for (let e = 0; e < episodes; e++) {
+    let { observation, info } = env.reset({ seed: daySeed(1, e) });
+    for (;;) {
+      const action = agent.act(observation, info.actionMask, true);
+      const r = env.step(action);
+      agent.learn({ obs: observation, action, reward: r.reward, nextObs: r.observation, nextMask: r.info.actionMask, done: r.terminated });
+      observation = r.observation;
+      info = r.info;
+      if (r.terminated) break;
+    }
+    agent.endEpisode();
+  }
+}
+
+/** The greedy policy's day: its score J and the observations it saw. */
+function playGreedy(agent: QLearningAgent, s: Scenario, seed: number): { score: number; observations: Float32Array[]; actions: number[] } {
+  const env = new FlattenAction(makeEnv(s));
+  let { observation, info } = env.reset({ seed });
+  const observations: Float32Array[] = [];
+  const actions: number[] = [];
+  for (;;) {
+    const action = agent.act(observation, info.actionMask, false);
+    observations.push(observation);
+    actions.push(action);
+    const r = env.step(action);
+    observation = r.observation;
+    info = r.info;
+    if (r.terminated) return { score: r.info.day!.score, observations, actions };
+  }
+}
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('QLearningAgent', () => {
+  it('learns the optimal schedule of a hand-checkable day: J = J* of the MILP = 1.1525 €', async () => {
+    const s = turnTakingHome();
+    const agent = newAgent(s, 7, 400);
+    train(agent, s, 400);
+    const seed = daySeed(2, 0);
+    const env = makeEnv(s);
+    env.reset({ seed });
+    const best = await solveDay(s, env.trajectory().day);
+    expect(best.score).toBeCloseTo(HAND_J, 9);
+    const greedy = playGreedy(agent, s, seed);
+    expect(Math.abs(greedy.score - best.score)).toBeLessThan(1e-9);
+    // The schedule itself: pump (component 1) in slots 10–11, heater (component 0) in 12–13.
+    const flat = new FlattenAction(makeEnv(s));
+    const runs = greedy.actions.map((a) => Array.from(flat.unflatten(a)).join(''));
+    expect(runs.slice(10, 14)).toEqual(['01', '01', '10', '10']);
+    expect(agent.episodes).toBe(400);
+    expect(agent.steps).toBe(400 * SLOTS);
+    expect(agent.updates).toBe(400 * SLOTS);
+  });
+
+  it('masked max, update, loss, ε and α match a hand computation on two states', () => {
+    const s = tinyScenario();
+    const layout = observationLayout(s);
+    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.1, epsilonStart: 1, epsilonEnd: 0, epsilonFraction: 0.5, rewardScale: 100, gamma: 1 });
+    // Two observations of the tiny home that differ only in the slot: 5 and 6.
+    const obsAt = (t: number) => {
+      const o = new Float32Array(layout.length);
+      o[0] = Math.sin((2 * Math.PI * t) / SLOTS);
+      o[1] = Math.cos((2 * Math.PI * t) / SLOTS);
+      o[3] = 1;
+      return o;
+    };
+    const s5 = obsAt(5);
+    const s6 = obsAt(6);
+    expect(agent.stateKey(s5)).not.toBe(agent.stateKey(s6));
+    expect(agent.stateKey(s5).split('|')[0]).toBe('5');
+    agent.table.set(agent.stateKey(s5), Float64Array.from([1, 2]));
+    agent.table.set(agent.stateKey(s6), Float64Array.from([3, 9]));
+
+    // Action 1 of s6 is masked: the target's max is Q(s6, 0) = 3, not 9.
+    // r = 0.02 € is 2 after rewardScale: δ = 2 + 1·3 − 2 = 3; Q(s5, 1) ← 2 + 0.5·3 = 3.5; loss δ² = 9.
+    const loss = agent.learn({ obs: s5, action: 1, reward: 0.02, nextObs: s6, nextMask: Uint8Array.from([1, 0]), done: false });
+    expect(agent.values(s5)[1]).toBeCloseTo(3.5, 12);
+    expect(loss).toBeCloseTo(9, 12);
+    // Both allowed: the max is 9; δ = 2 + 9 − 3.5 = 7.5; Q ← 3.5 + 0.5·7.5 = 7.25.
+    agent.learn({ obs: s5, action: 1, reward: 0.02, nextObs: s6, nextMask: Uint8Array.from([1, 1]), done: false });
+    expect(agent.values(s5)[1]).toBeCloseTo(7.25, 12);
+    // The day ends: no bootstrap. δ = −1 − 1 = −2; Q(s5, 0) ← 1 + 0.5·(−2) = 0.
+    agent.learn({ obs: s5, action: 0, reward: -0.01, nextObs: s6, nextMask: new Uint8Array(2), done: true });
+    expect(agent.values(s5)[0]).toBeCloseTo(0, 12);
+    expect(agent.steps).toBe(3);
+    expect(agent.updates).toBe(3);
+
+    // Greedy: masked argmax, the lowest index on ties; a state never updated reads as zeros.
+    expect(agent.act(s6, Uint8Array.from([1, 1]), false)).toBe(1);
+    expect(agent.act(s6, Uint8Array.from([1, 0]), false)).toBe(0);
+    expect(agent.act(obsAt(7), Uint8Array.from([1, 1]), false)).toBe(0);
+    expect(agent.act(obsAt(7), Uint8Array.from([0, 1]), false)).toBe(1);
+    expect(agent.table.has(agent.stateKey(obsAt(7)))).toBe(false);
+    // Exploring with ε = 1 stays inside the mask.
+    for (let k = 0; k < 50; k++) expect(agent.act(s6, Uint8Array.from([0, 1]), true)).toBe(1);
+
+    // Schedules: ε from 1 to 0 over 5 episodes, α from 0.5 to 0.1 over 10.
+    for (let e = 0; e < 4; e++) agent.endEpisode();
+    expect(agent.epsilon).toBeCloseTo(0.2, 12);
+    expect(agent.alpha).toBeCloseTo(0.5 - 0.4 * 0.4, 12);
+    for (let e = 0; e < 10; e++) agent.endEpisode();
+    expect(agent.epsilon).toBe(0);
+    expect(agent.alpha).toBeCloseTo(0.1, 12);
+  });
+
+  it('save → load gives the same table, greedy actions, counters and random sequence', async () => {
+    const s = turnTakingHome();
+    const agent = newAgent(s, 3, 100);
+    train(agent, s, 40);
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-ql-'));
+    dirs.push(dir);
+    await agent.save(dir);
+    const back = await QLearningAgent.load(dir);
+    expect([back.episodes, back.steps, back.updates, back.epsilon, back.alpha]).toEqual([agent.episodes, agent.steps, agent.updates, agent.epsilon, agent.alpha]);
+    expect(back.config).toEqual(agent.config);
+    expect([...back.table.keys()]).toEqual([...agent.table.keys()]);
+    for (const [k, q] of agent.table) expect(Array.from(back.table.get(k)!)).toEqual(Array.from(q));
+    const { observations } = playGreedy(agent, s, daySeed(2, 0));
+    const env = new FlattenAction(makeEnv(s));
+    const mask = new Uint8Array(env.actionSpace.n).fill(1);
+    for (const o of observations) expect(back.act(o, mask, false)).toBe(agent.act(o, mask, false));
+    expect(playGreedy(back, s, daySeed(2, 1)).actions).toEqual(playGreedy(agent, s, daySeed(2, 1)).actions);
+    // Training resumes on the same random sequence.
+    train(agent, s, 10);
+    train(back, s, 10);
+    expect(back.steps).toBe(agent.steps);
+    for (const [k, q] of agent.table) expect(Array.from(back.table.get(k)!)).toEqual(Array.from(q));
+  });
+
+  it('the same seed trains the same table; another seed explores differently', () => {
+    const s = turnTakingHome();
+    const a = newAgent(s, 11, 60);
+    const b = newAgent(s, 11, 60);
+    const c = newAgent(s, 12, 60);
+    train(a, s, 60);
+    train(b, s, 60);
+    train(c, s, 60);
+    const dump = (x: QLearningAgent) => [...x.table].map(([k, q]) => [k, Array.from(q)]);
+    expect(dump(b)).toEqual(dump(a));
+    expect(dump(c)).not.toEqual(dump(a));
+  });
+});

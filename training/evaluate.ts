@@ -118,7 +118,7 @@ const DAY_COLUMNS = ['policy', 'day', 'seed', 'score', 'cost', 'importKwh', 'exp
 async function writeReport(o: EvaluateOptions, s: Scenario, stats: PolicyStats[], rows: EvaluateResult['days'], unproven: number[], logs: Map<string, DayLog>) {
   const flat = rows.map((r) => ({ policy: r.policy, day: r.day, seed: r.seed, score: r.summary.score, cost: r.summary.cost, importKwh: r.summary.importKwh, exportKwh: r.summary.exportKwh, peakKw: r.summary.peakKw, par: r.summary.par, rescoin: r.summary.rescoin, violations: r.summary.violations }));
   writeFileSync(join(o.out, 'days.csv'), `${DAY_COLUMNS.join(',')}\n${flat.map((r) => DAY_COLUMNS.map((c) => r[c]).join(',')).join('\n')}\n`);
-  const parquet = await writeParquet(join(o.out, 'days.parquet'), flat);
+  await writeParquet(join(o.out, 'days.parquet'), flat);
   const { vegaLiteToSvg, writePlot, dayPlotSpec } = await import('./plot.js');
   const gaps = await vegaLiteToSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -148,21 +148,27 @@ async function writeReport(o: EvaluateOptions, s: Scenario, stats: PolicyStats[]
     'The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days: 0 % is the MILP optimum, 100 % no management.',
     unproven.length ? `\nThe MILP did not prove optimality within ${o.timeLimitSec} s on days ${unproven.join(', ')}: J* there is the best schedule found, and gaps are measured against it.` : '\nThe MILP proved every day optimal.',
     '',
-    `Files: days.csv${parquet ? ', days.parquet' : ''}, gaps.svg/.png, schedules-day0.svg.${parquet ? '' : ' (days.parquet was skipped: nodejs-polars has no native binary on this machine.)'}`,
+    'Files: days.csv, days.parquet, gaps.svg/.png, schedules-day0.svg.',
     '',
   ].join('\n');
   writeFileSync(join(o.out, 'report.md'), md);
 }
 
-/** Parquet through nodejs-polars when its native binary is installed; false when it is not. */
-async function writeParquet(path: string, rows: Record<string, string | number>[]): Promise<boolean> {
-  try {
-    const pl = (await import('nodejs-polars')).default;
-    pl.readRecords(rows).writeParquet(path);
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * days.parquet with hyparquet-writer (pure JavaScript). nodejs-polars was the first choice, but its
+ * native binary package does not install on every machine (it did not here), and a report must not
+ * depend on that.
+ */
+async function writeParquet(path: string, rows: Record<string, string | number>[]): Promise<void> {
+  const { parquetWriteBuffer } = await import('hyparquet-writer');
+  const strings = new Set(['policy']);
+  const ints = new Set(['day', 'violations']);
+  const columnData = DAY_COLUMNS.map((name) => ({
+    name,
+    data: rows.map((r) => (name === 'seed' ? BigInt(r[name]) : r[name])),
+    type: strings.has(name) ? ('STRING' as const) : ints.has(name) ? ('INT32' as const) : name === 'seed' ? ('INT64' as const) : ('DOUBLE' as const),
+  }));
+  writeFileSync(path, new Uint8Array(parquetWriteBuffer({ columnData })));
 }
 
 /** The table `rescoin evaluate` prints. */

@@ -89,7 +89,13 @@ describe('rescoin evaluate', () => {
       expect(new Set(rows.map((x) => x.seed)).size).toBe(1);
     }
     for (const p of r.policies) expect(p.violations).toBe(0);
-    for (const f of ['report.md', 'days.csv', 'gaps.svg', 'gaps.png', 'schedules-day0.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['report.md', 'days.csv', 'days.parquet', 'gaps.svg', 'gaps.png', 'schedules-day0.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    const { parquetReadObjects } = await import('hyparquet');
+    const buf = readFileSync(join(out, 'days.parquet'));
+    const parquetRows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) });
+    expect(parquetRows).toHaveLength(16);
+    const milpRow = parquetRows.find((x) => x.policy === 'milp' && x.day === 0)!;
+    expect(milpRow.score).toBe(r.days.find((x) => x.policy === 'milp' && x.day === 0)!.summary.score);
     expect(readFileSync(join(out, 'days.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 4 * 4);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| qrun |');
   });

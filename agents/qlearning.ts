@@ -22,15 +22,14 @@ import { qlearningConfig, type QLearningConfig } from './config.js';
  * | band | price_now | round(20·price_now): the tariff band (≥ 5 % apart); a function of the slot for a fixed tariff, so it costs no states |
  * | pv | pv_now (÷ kWp) | 0 ≤ 0.01 < 1 ≤ 0.1 < 2 ≤ 0.3 < 3 ≤ 0.6 < 4: when running on PV pays |
  * | peak | peak (÷ contract) | ⌊peak / 0.05⌋ up to 20 (0.3 kW at 6 kW): whether a load raises the peak term |
- * | per appliance | pending, remaining, slack, running | `-` when nothing is pending, else three digits: quarters of the cycle left ⌈4·remaining⌉ (1…4); slack slots 0, 1, 2, 3–5, 6+ (0…4); running 0/1 |
- * | EV (with an EV) | ev.home, ev.needed, ev.due | `-` while away; at home `need/due`: need 0 when nothing is needed, else ⌈needed / 0.025⌉ up to 20 (steps of 2.5 % of the capacity); due = slots to the requirement: 0, 1, 2, 3, 4–7, 8–11, 12–15, 16–23, 24–31, 32–47, 48+ (0…10) |
+ * | per appliance | pending, remaining, slack | `-` when nothing is pending, else two digits: started (less than the whole cycle left) 0/1, and slack slots 0 / 1–2 / 3+ (0…2) |
+ * | EV (with an EV) | ev.home, ev.needed, ev.due | `-` while away, `ok` when nothing is needed, else the bucket of spare = slots to the requirement − 96·needed (needed ÷ capacity; for the paper's EV, 96·needed is about the slots a 1.84 kW step needs), edges −8, −4, −2, 0, 1, 2, 4, 8, 16 (0…9) |
  *
  * Left out on purpose: weekend (it only changes how likely tomorrow's-style requests are, which the
  * table averages), the price and PV forecasts and the base load (functions of the slot, or nearly),
  * the EV's SoC (the env's floor and the needed energy carry what matters). A key reads e.g.
- * `34|18|2|6|-,-,132,-|5/4`: slot 34, the low band, some PV, peak bucket 6, appliance 3 with a
- * quarter of its cycle left, 3–5 slots of slack, ran last slot; the EV needs 10–12.5 % of its
- * capacity in 4–7 slots.
+ * `34|18|2|6|-,-,12,-,-,-|4`: slot 34, the low band, some PV, peak bucket 6, the third appliance
+ * started with 3 or more slots of slack, and the EV with 0 to 1 slot to spare.
  */
 
 export interface QLearningOptions {
@@ -48,7 +47,7 @@ const FORMAT = 1;
 const SLACK_EDGES = [1, 3];
 const PV_EDGES = [0.01, 0.1, 0.3, 0.6];
 const EV_SPARE_EDGES = [-8, -4, -2, 0, 1, 2, 4, 8, 16];
-const PEAK_STEP = Number(process.env.PSTEP ?? 0.05);
+const PEAK_STEP = 0.05;
 const PEAK_MAX = Math.round(1 / PEAK_STEP);
 /** Needed energy below this fraction of the capacity counts as none (float32 rounding). */
 const NEED_EPS = 1e-5;

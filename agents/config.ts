@@ -24,7 +24,11 @@ export const dqnConfig = z.object({
   hidden: z.array(z.number().int().positive()).min(1).default([128, 128]),
   /** Dueling head (Wang et al. 2016): V(s) + A(s, a) − mean A. */
   dueling: z.boolean().default(true),
-  gamma: z.number().min(0).max(1).default(1),
+  /**
+   * Discount. The day's objective is undiscounted, but 0.99 (CleanRL's and SB3's default) learns
+   * better here: 72.8 % gap against 83.8 % with 1 after 1,024 days (30 held-out days, seed 100000).
+   */
+  gamma: z.number().min(0).max(1).default(0.99),
   /** Adam learning rate (CleanRL dqn.py uses 2.5e-4 on Atari; a small MLP takes more). */
   learningRate: z.number().positive().default(5e-4),
   /** Global-norm gradient clipping (SB3 DQN: max_grad_norm 10). */

@@ -15,7 +15,10 @@ export const qlearningConfig = z.object({
   epsilonStart: z.number().min(0).max(1).default(1),
   epsilonEnd: z.number().min(0).max(1).default(0.02),
   epsilonFraction: z.number().gt(0).max(1).default(0.7),
-  /** Rewards are in €; the table learns them times this (cents), which keeps α's scale sane. */
+  /**
+   * Rewards are in €; the table learns them times this (cents). The update is linear in the reward,
+   * so the greedy policy does not depend on it: it only sets the units of the table and the loss.
+   */
   rewardScale: z.number().positive().default(100),
 });
 

@@ -90,8 +90,9 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 describe('QLearningAgent', () => {
   it('learns the optimal schedule of a hand-checkable day: J = J* of the MILP = 1.1525 €', async () => {
     const s = turnTakingHome();
-    const agent = newAgent(s, 7, 400);
-    train(agent, s, 400);
+    // 800 episodes: the greedy schedule is optimal for 30 of 30 seeds tried (400: 26 of 30).
+    const agent = newAgent(s, 7, 800);
+    train(agent, s, 800);
     const seed = daySeed(2, 0);
     const env = makeEnv(s);
     env.reset({ seed });
@@ -103,9 +104,9 @@ describe('QLearningAgent', () => {
     const flat = new FlattenAction(makeEnv(s));
     const runs = greedy.actions.map((a) => Array.from(flat.unflatten(a)).join(''));
     expect(runs.slice(10, 14)).toEqual(['01', '01', '10', '10']);
-    expect(agent.episodes).toBe(400);
-    expect(agent.steps).toBe(400 * SLOTS);
-    expect(agent.updates).toBe(400 * SLOTS);
+    expect(agent.episodes).toBe(800);
+    expect(agent.steps).toBe(800 * SLOTS);
+    expect(agent.updates).toBe(800 * SLOTS);
   });
 
   it('masked max, update, loss, ε and α match a hand computation on two states', () => {

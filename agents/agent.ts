@@ -29,6 +29,8 @@ export interface Agent {
   readonly updates: number;
   /** A flat action inside the mask: ε-greedy when `explore`, greedy (masked argmax) otherwise. */
   act(obs: Float32Array, mask: Uint8Array, explore: boolean): number;
+  /** `act` for n homes at once: obs is n × obsSize, masks n × nActions (DQN runs one forward pass). */
+  actBatch(obs: Float32Array, masks: Uint8Array, n: number, explore: boolean): Int32Array;
   /** Learn from one transition; the loss of the update it ran, or null when it ran none. */
   learn(t: Transition): number | null;
   /** Called after each day, for schedules that move per episode. */

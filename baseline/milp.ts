@@ -256,7 +256,7 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
    * discharges nothing), so no schedule is lost; branching on κ alone then lifts the bound.
    */
   const addEvPeakSteps = (peak: number) => {
-    const { spec, day: d } = ev!;
+    const { spec } = ev!;
     const stays: number[][] = [];
     let cur: number[] = [];
     for (let t = 0; t < SLOTS; t++) {
@@ -267,7 +267,6 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
       }
     }
     if (cur.length) stays.push(cur);
-    void d;
     stays.forEach((stay, k) => {
       const kappa = m.addCol(`ev_peak_steps_${k}`, 0, spec.chargeSteps, 0, true);
       for (const t of stay) m.addRow(`ev_peak_steps_${k}_${t}`, [[evCharge[t]!, 1], [kappa, -1]], -Infinity, 0);

@@ -213,7 +213,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     venv.reset(run.seed, round);
     for (let i = 0; i < n; i++) flat.flatMask(venv.homes[i], masks.subarray(i * A, (i + 1) * A));
     for (let slot = 0; slot < 96; slot++) {
-      const actions = actBatch(agent, venv.observations, masks, n, d, A);
+      const actions = agent.actBatch(venv.observations, masks, n, true);
       prevObs.set(venv.observations);
       for (let i = 0; i < n; i++) actionsMD.set(flat.unflatten(actions[i], tmpMD), i * venv.nComponents);
       venv.step(actionsMD);
@@ -276,15 +276,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const result = { dir, episodes: episodesDone, seconds, steps: agent.steps, updates: agent.updates };
   agent.dispose();
   return result;
-}
-
-/** Several homes at once when the agent can (one forward pass for DQN), else one by one. */
-function actBatch(agent: Agent, obs: Float32Array, masks: Uint8Array, n: number, d: number, A: number): Int32Array {
-  const batch = (agent as Agent & { actBatch?: (o: Float32Array, m: Uint8Array, n: number, explore: boolean) => Int32Array }).actBatch;
-  if (batch) return batch.call(agent, obs, masks, n, true);
-  const out = new Int32Array(n);
-  for (let i = 0; i < n; i++) out[i] = agent.act(obs.subarray(i * d, (i + 1) * d), masks.subarray(i * A, (i + 1) * A), true);
-  return out;
 }
 
 /** Return per episode and its moving average, as SVG and PNG. */

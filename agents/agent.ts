@@ -15,6 +15,8 @@ export interface Transition {
   nextMask: Uint8Array;
   /** The day ended with this transition (no bootstrap). */
   done: boolean;
+  /** Which home of the vector env it comes from (agents that keep per-home state, e.g. n-step returns). 0 when absent. */
+  stream?: number;
 }
 
 export type Algorithm = 'qlearning' | 'dqn';

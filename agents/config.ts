@@ -20,6 +20,19 @@ export const qlearningConfig = z.object({
    * so the greedy policy does not depend on it: it only sets the units of the table and the loss.
    */
   rewardScale: z.number().positive().default(100),
+  /**
+   * Update a day's transitions when it ends, from the last slot back to the first (as episodic
+   * backward updates, Lee et al. 2019): what the end of the day costs reaches slot 0 in one pass,
+   * where forward one-step updates carry it back one slot per visit.
+   */
+  backward: z.boolean().default(false),
+  /** What a state never updated is worth: 0, or the running mean of the targets at its slot (see qlearning.ts). */
+  unseenValue: z.enum(['zero', 'slot-mean']).default('zero'),
+  /**
+   * Train on r + γ·Φ(s') − Φ(s) with env/shaping.ts's peak potential: the EV's unavoidable peak is
+   * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
+   */
+  peakShaping: z.boolean().default(false),
 });
 
 export const dqnConfig = z.object({
@@ -32,6 +45,12 @@ export const dqnConfig = z.object({
    * better here: 72.8 % gap against 83.8 % with 1 after 1,024 days (30 held-out days, seed 100000).
    */
   gamma: z.number().min(0).max(1).default(0.99),
+  /**
+   * Rewards summed per target (n-step returns; Rainbow uses 3). A day hides delayed costs: an EV left
+   * idle is forced to its fast level slots later, raising the peak, and one-step targets carry that
+   * back one slot per update.
+   */
+  nStep: z.number().int().min(1).max(96).default(1),
   /** Adam learning rate (CleanRL dqn.py uses 2.5e-4 on Atari; a small MLP takes more). */
   learningRate: z.number().positive().default(5e-4),
   /** Global-norm gradient clipping (SB3 DQN: max_grad_norm 10). */
@@ -52,6 +71,11 @@ export const dqnConfig = z.object({
   /** ε decays linearly over this fraction of the run's steps (CleanRL: exploration_fraction 0.5). */
   epsilonFraction: z.number().gt(0).max(1).default(0.5),
   rewardScale: z.number().positive().default(100),
+  /**
+   * Train on r + γ·Φ(s') − Φ(s) with env/shaping.ts's peak potential: the EV's unavoidable peak is
+   * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
+   */
+  peakShaping: z.boolean().default(false),
   /** Homes stepped together to collect experience (the vector env). */
   numEnvs: z.number().int().positive().default(8),
 });

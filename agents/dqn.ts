@@ -34,6 +34,8 @@ export interface Batch {
   nextObs: Float32Array;
   nextMasks: Uint8Array;
   dones: Uint8Array;
+  /** Rewards summed into each row (n-step returns): the bootstrap is discounted by γ^horizon. 1 when absent. */
+  horizons?: Uint8Array;
 }
 
 function makeBatch(n: number, obsSize: number, nActions: number): Batch {
@@ -45,6 +47,7 @@ function makeBatch(n: number, obsSize: number, nActions: number): Batch {
     nextObs: new Float32Array(n * obsSize),
     nextMasks: new Uint8Array(n * nActions),
     dones: new Uint8Array(n),
+    horizons: new Uint8Array(n),
   };
 }
 
@@ -56,6 +59,7 @@ export class ReplayBuffer {
   readonly rewards: Float32Array;
   readonly nextMasks: Uint8Array;
   readonly dones: Uint8Array;
+  readonly horizons: Uint8Array;
   size = 0;
   /** Where the next transition goes. */
   pos = 0;
@@ -71,9 +75,11 @@ export class ReplayBuffer {
     this.rewards = new Float32Array(capacity);
     this.nextMasks = new Uint8Array(capacity * nActions);
     this.dones = new Uint8Array(capacity);
+    this.horizons = new Uint8Array(capacity);
   }
 
-  add(t: Transition, rewardScale: number): void {
+  /** Stores a transition; `horizon` rewards were summed into t.reward (n-step returns). */
+  add(t: Transition, rewardScale: number, horizon = 1): void {
     if (t.obs.length !== this.obsSize || t.nextObs.length !== this.obsSize || t.nextMask.length !== this.nActions)
       throw new Error(`ReplayBuffer.add: expected obs of ${this.obsSize} and a mask of ${this.nActions}, got ${t.obs.length}, ${t.nextObs.length} and ${t.nextMask.length}`);
     if (!Number.isInteger(t.action) || t.action < 0 || t.action >= this.nActions) throw new Error(`ReplayBuffer.add: action ${t.action} is not in [0, ${this.nActions})`);
@@ -84,6 +90,7 @@ export class ReplayBuffer {
     this.rewards[i] = t.reward * rewardScale;
     this.nextMasks.set(t.nextMask, i * this.nActions);
     this.dones[i] = t.done ? 1 : 0;
+    this.horizons[i] = horizon;
     this.pos = (i + 1) % this.capacity;
     this.size = Math.min(this.size + 1, this.capacity);
   }
@@ -100,20 +107,26 @@ export class ReplayBuffer {
       out.rewards[k] = this.rewards[i];
       out.nextMasks.set(this.nextMasks.subarray(i * m, (i + 1) * m), k * m);
       out.dones[k] = this.dones[i];
+      if (out.horizons) out.horizons[k] = this.horizons[i];
     }
     return out;
   }
 }
 
 /**
- * TD targets y = r + γ·Q_target(s', a*) with a* the online net's masked argmax (Double DQN), or
- * y = r + γ·max over the mask of Q_target(s') when `double` is false. No bootstrap when the day
- * ended or the next mask allows nothing.
+ * TD targets y = r + γ^h·Q_target(s', a*) with a* the online net's masked argmax (Double DQN), or
+ * y = r + γ^h·max over the mask of Q_target(s') when `double` is false; h is the row's horizon (1
+ * for one-step rows, n for n-step returns). No bootstrap when the day ended or the next mask allows
+ * nothing.
  */
 export function tdTargets(online: tf.LayersModel, target: tf.LayersModel, b: Batch, gamma: number, double: boolean): tf.Tensor1D {
   const nActions = b.nextMasks.length / b.n;
-  const bootstrap = new Uint8Array(b.n);
-  for (let k = 0; k < b.n; k++) bootstrap[k] = !b.dones[k] && b.nextMasks.subarray(k * nActions, (k + 1) * nActions).includes(1) ? 1 : 0;
+  // The discount of each row's bootstrap, 0 where it does not bootstrap.
+  const discount = new Float32Array(b.n);
+  for (let k = 0; k < b.n; k++) {
+    const bootstraps = !b.dones[k] && b.nextMasks.subarray(k * nActions, (k + 1) * nActions).includes(1);
+    discount[k] = bootstraps ? gamma ** (b.horizons ? b.horizons[k] : 1) : 0;
+  }
   return tf.tidy(() => {
     const next = tf.tensor2d(b.nextObs, [b.n, b.nextObs.length / b.n]);
     const mask = tf.tensor2d(b.nextMasks, [b.n, nActions], 'bool');
@@ -127,8 +140,9 @@ export function tdTargets(online: tf.LayersModel, target: tf.LayersModel, b: Bat
       value = tf.max(tf.where(mask, qTarget, excluded), 1);
     }
     // `where`, not a product: an empty mask's max is −∞ and 0·−∞ is NaN.
-    const future = tf.where(tf.tensor1d(bootstrap, 'bool'), value, tf.zerosLike(value));
-    return tf.add(tf.tensor1d(b.rewards), tf.mul(future, gamma));
+    const d = tf.tensor1d(discount);
+    const future = tf.where(tf.greater(d, 0), tf.mul(value, d), tf.zerosLike(value));
+    return tf.add(tf.tensor1d(b.rewards), future);
   });
 }
 
@@ -166,7 +180,8 @@ function randomAllowed(rng: Rng, masks: Uint8Array, nActions: number, row: numbe
 /** What `save` writes as agent.json, besides the weights, optimiser and buffer files. */
 interface SavedAgent {
   format: 'rescoin-dqn';
-  version: 1;
+  /** 2 added the replay buffer's horizons (n-step returns). */
+  version: 1 | 2;
   obsSize: number;
   nActions: number;
   seed: number;
@@ -178,7 +193,8 @@ interface SavedAgent {
   replay: { capacity: number; size: number; pos: number };
 }
 
-const BUFFER_FILES = ['obs', 'nextObs', 'actions', 'rewards', 'nextMasks', 'dones'] as const;
+const BUFFER_FILES = ['obs', 'nextObs', 'actions', 'rewards', 'nextMasks', 'dones', 'horizons'] as const;
+const VERSION = 2;
 
 export class DqnAgent implements Agent {
   readonly algorithm = 'dqn' as const;
@@ -196,6 +212,8 @@ export class DqnAgent implements Agent {
   private rng: Rng;
   private steps_ = 0;
   private updates_ = 0;
+  /** Per home (Transition.stream), the transitions not yet in the buffer (n-step returns). */
+  private readonly pending = new Map<number, Transition[]>();
 
   constructor(opts: DqnAgentOptions) {
     const { obsSize, nActions, seed, totalSteps } = opts;
@@ -270,14 +288,39 @@ export class DqnAgent implements Agent {
   }
 
   learn(t: Transition): number | null {
-    this.buffer.add(t, this.config.rewardScale);
     this.steps_++;
+    if (this.config.nStep === 1) this.buffer.add(t, this.config.rewardScale);
+    else this.addNStep(t);
     const c = this.config;
     if (this.steps_ <= c.learningStarts || this.steps_ % c.trainFrequency !== 0) return null;
     return this.update();
   }
 
   endEpisode(): void {}
+
+  /**
+   * n-step returns (Sutton & Barto 2018, §7.1; Rainbow's multi-step targets): each home's last n
+   * transitions wait in a queue; the oldest enters the buffer with r_0 + γ·r_1 + … + γ^(n−1)·r_(n−1)
+   * and the n-th next observation, and all of them flush, shortened, when the day ends. So a day
+   * fills the buffer with exactly its 96 transitions, and a checkpoint, taken between days, never
+   * holds a half-filled queue.
+   */
+  private addNStep(t: Transition): void {
+    const s = t.stream ?? 0;
+    let queue = this.pending.get(s);
+    if (!queue) this.pending.set(s, (queue = []));
+    queue.push({ obs: t.obs.slice(), action: t.action, reward: t.reward, nextObs: t.nextObs.slice(), nextMask: t.nextMask.slice(), done: t.done });
+    const { nStep, gamma } = this.config;
+    const emit = () => {
+      let reward = 0;
+      for (let k = queue.length - 1; k >= 0; k--) reward = queue[k].reward + gamma * reward;
+      const last = queue[queue.length - 1];
+      this.buffer.add({ obs: queue[0].obs, action: queue[0].action, reward, nextObs: last.nextObs, nextMask: last.nextMask, done: last.done }, this.config.rewardScale, queue.length);
+      queue.shift();
+    };
+    if (t.done) while (queue.length) emit();
+    else if (queue.length === nStep) emit();
+  }
 
   /** One gradient step on a sampled minibatch; returns its loss (in scaled reward units). */
   private update(): number {
@@ -324,7 +367,7 @@ export class DqnAgent implements Agent {
     }
     const saved: SavedAgent = {
       format: 'rescoin-dqn',
-      version: 1,
+      version: VERSION,
       obsSize: this.obsSize,
       nActions: this.nActions,
       seed: this.seed,
@@ -342,6 +385,7 @@ export class DqnAgent implements Agent {
   static async load(dir: string): Promise<DqnAgent> {
     const { agent, saved } = await DqnAgent.restore(dir);
     try {
+      if (saved.version !== VERSION) throw new Error(`${join(dir, 'agent.json')}: a version ${saved.version} checkpoint cannot resume training (its buffer lacks n-step horizons); retrain or evaluate it only`);
       const target = await loadQNet(join(dir, 'target'));
       copyWeights(target, agent.target);
       target.dispose();
@@ -377,7 +421,7 @@ export class DqnAgent implements Agent {
 
   private static async restore(dir: string): Promise<{ agent: DqnAgent; saved: SavedAgent }> {
     const saved = JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8')) as SavedAgent;
-    if (saved.format !== 'rescoin-dqn' || saved.version !== 1) throw new Error(`${join(dir, 'agent.json')}: not a rescoin DQN checkpoint (format ${saved.format}, version ${saved.version})`);
+    if (saved.format !== 'rescoin-dqn' || (saved.version !== 1 && saved.version !== VERSION)) throw new Error(`${join(dir, 'agent.json')}: not a rescoin DQN checkpoint (format ${saved.format}, version ${saved.version})`);
     const agent = new DqnAgent({ obsSize: saved.obsSize, nActions: saved.nActions, config: saved.config, seed: saved.seed, totalSteps: saved.totalSteps });
     try {
       const online = await loadQNet(join(dir, 'online'));

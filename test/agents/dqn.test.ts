@@ -91,6 +91,37 @@ describe('DQN targets and loss, by hand', () => {
     expectClose(tdTargets(agent.online, agent.target, batch, 0.9, false), plain);
   });
 
+  it('n-step rows bootstrap with γ^horizon', () => {
+    // The same rows with horizons 1, 3, 2, 1: only the discounts of rows 2 and 3 change.
+    const nStep = { ...batch, horizons: Uint8Array.from([1, 3, 2, 1]) };
+    expectClose(tdTargets(agent.online, agent.target, nStep, 0.9, true), [7.3, -0.5 + 0.729 * 1.5, 2 + 0.81 * 2, 3]);
+  });
+
+  it('n-step returns: each home queues n transitions; the day flushes them, shortened', () => {
+    const a = new DqnAgent({ obsSize: 2, nActions: 3, config: config({ hidden: [2], nStep: 3, gamma: 0.5, rewardScale: 10, learningStarts: 1000 }), seed: 1, totalSteps: 100 });
+    const o = (x: number) => Float32Array.from([x, -x]);
+    const m = Uint8Array.from([1, 1, 1]);
+    // Home 0 plays 4 slots (rewards 1, 2, 4, 8, the last ends its day); home 1 plays 1 slot between.
+    const t = (home: number, k: number, r: number, done: boolean): Transition => ({ obs: o(10 * home + k), action: k % 3, reward: r, nextObs: o(10 * home + k + 1), nextMask: done ? new Uint8Array(3) : m, done, stream: home });
+    a.learn(t(0, 0, 1, false));
+    a.learn(t(1, 0, 100, false));
+    a.learn(t(0, 1, 2, false));
+    expect(a.buffer.size).toBe(0);
+    a.learn(t(0, 2, 4, false)); // home 0 has 3 queued: the oldest enters with 1 + 0.5·2 + 0.25·4 = 3
+    expect(a.buffer.size).toBe(1);
+    a.learn(t(0, 3, 8, true)); // the day ends: 2 + 0.5·4 + 0.25·8 = 6 (h 3), 4 + 0.5·8 = 8 (h 2), 8 (h 1, done)
+    const b = a.buffer;
+    expect(b.size).toBe(4);
+    expect(Array.from(b.rewards.subarray(0, 4))).toEqual([30, 60, 80, 80]);
+    expect(Array.from(b.horizons.subarray(0, 4))).toEqual([3, 3, 2, 1]);
+    expect(Array.from(b.dones.subarray(0, 4))).toEqual([0, 1, 1, 1]);
+    expect(Array.from(b.obs.subarray(0, 8))).toEqual([0, -0, 1, -1, 2, -2, 3, -3]);
+    expect(Array.from(b.nextObs.subarray(0, 8))).toEqual([3, -3, 4, -4, 4, -4, 4, -4]);
+    expect(Array.from(b.actions.subarray(0, 4))).toEqual([0, 1, 2, 0]);
+    expect(a.steps).toBe(5);
+    a.dispose();
+  });
+
   it('Huber loss of Q(s, a) picked by a one-hot mask', () => {
     // Q(s, a): (1,2) a=2 → 0; (3,1) a=0 → 3; (0.5,0.5) a=1 → 0.5; (2.6,0) a=0 → 2.6
     // |y − Q| = 7.3, 2.15, 3.3, 0.4 → Huber 6.8, 1.65, 2.8, 0.08 → mean 2.8325

@@ -3,6 +3,7 @@ export * from './rng.js';
 export * from './scenario.js';
 export * from './spaces.js';
 export * from './score.js';
+export * from './shaping.js';
 export * from './day.js';
 export * from './core.js';
 export * from './rules.js';

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { FlattenAction, makeEnv, observationLayout, VectorHomeEnv, type Scenario } from '../env/index.js';
+import { FlattenAction, makeEnv, observationLayout, peakPotential, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
 import type { Agent, Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
 
@@ -176,6 +176,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const tmpMD = new Int32Array(venv.nComponents);
   const losses: number[][] = Array.from({ length: n }, () => []);
   const returns: number[] = [];
+  const shaping = run.config.peakShaping;
+  const phi = new Float64Array(n);
 
   const bar = o.progress
     ? new cliProgress.SingleBar(
@@ -195,6 +197,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const stopRound = o.stopAfter !== undefined ? Math.min(rounds, startRound + Math.ceil(o.stopAfter / n)) : rounds;
   const t0 = performance.now();
   let lastCkpt = t0;
+  let lastYield = t0;
   let steps = 0;
   const checkpoint = async (episodesDone: number) => {
     const tmp = `${ckpt}.tmp`;
@@ -216,6 +219,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const actions = agent.actBatch(venv.observations, masks, n, true);
       prevObs.set(venv.observations);
       for (let i = 0; i < n; i++) actionsMD.set(flat.unflatten(actions[i], tmpMD), i * venv.nComponents);
+      if (shaping) for (let i = 0; i < n; i++) phi[i] = peakPotential(o.scenario, venv.homes[i]);
       venv.step(actionsMD);
       steps += n;
       for (let i = 0; i < n; i++) {
@@ -225,10 +229,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         const loss = agent.learn({
           obs: prevObs.subarray(i * d, (i + 1) * d),
           action: actions[i],
-          reward: venv.rewards[i],
+          reward: shaping ? venv.rewards[i] + shapingTerm(run.config.gamma, phi[i], done ? 0 : peakPotential(o.scenario, venv.homes[i]), done) : venv.rewards[i],
           nextObs: venv.observations.subarray(i * d, (i + 1) * d),
           nextMask: done ? new Uint8Array(A) : mask,
           done,
+          stream: i,
         });
         if (loss !== null) losses[i].push(loss);
       }
@@ -259,6 +264,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       loss: lossCount ? (roundLoss / lossCount).toExponential(2) : '-',
       sps: Math.round(steps / ((performance.now() - t0) / 1000)).toLocaleString('en-US'),
     });
+    // The loop is synchronous: yield now and then, or the progress bar's timer never fires.
+    if (performance.now() - lastYield > 200) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lastYield = performance.now();
+    }
     if (performance.now() - lastCkpt > (o.checkpointMinutes ?? 2) * 60_000 && round + 1 < stopRound) {
       await checkpoint(done);
       lastCkpt = performance.now();

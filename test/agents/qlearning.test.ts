@@ -160,6 +160,46 @@ describe('QLearningAgent', () => {
     expect(agent.alpha).toBeCloseTo(0.1, 12);
   });
 
+  it("'slot-mean' starts an unseen state at the mean target of its slot; backward updates the day from its end (by hand)", () => {
+    const s = tinyScenario();
+    const layout = observationLayout(s);
+    const obsAt = (t: number) => {
+      const o = new Float32Array(layout.length);
+      o[0] = Math.sin((2 * Math.PI * t) / SLOTS);
+      o[1] = Math.cos((2 * Math.PI * t) / SLOTS);
+      o[3] = 1;
+      return o;
+    };
+    const both = Uint8Array.from([1, 1]);
+    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.5, rewardScale: 100, gamma: 1, unseenValue: 'slot-mean' });
+    // Slot 6 first, ending the day: target 4 (r = 0.04). Prior(6) = 4; the new row starts at prior(6)
+    // = 0 (read before the update), so Q(s6, 1) = 0 + 0.5·4 = 2.
+    agent.learn({ obs: obsAt(6), action: 1, reward: 0.04, nextObs: obsAt(7), nextMask: new Uint8Array(2), done: true });
+    expect(Array.from(agent.values(obsAt(6)))).toEqual([0, 2]);
+    // Slot 5 → slot 6: max Q(s6) = 2, target 1 + 2 = 3, prior(5) = 3.
+    agent.learn({ obs: obsAt(5), action: 0, reward: 0.01, nextObs: obsAt(6), nextMask: both, done: false });
+    // A new state at slot 6 (another peak bucket) starts at prior(6) = 4 in every action.
+    const other = obsAt(6);
+    other[layout.findIndex((f) => f.name === 'peak')] = 0.5;
+    agent.learn({ obs: other, action: 0, reward: 0, nextObs: obsAt(7), nextMask: new Uint8Array(2), done: true });
+    // Its action 0 moved from 4 towards the target 0: 4 + 0.5·(0 − 4) = 2; action 1 kept the prior.
+    expect(Array.from(agent.values(other))).toEqual([2, 4]);
+    // And a bootstrap into an unseen state reads prior(slot + 1): slot 4 → an unseen slot-5 state.
+    const unseen5 = obsAt(5);
+    unseen5[layout.findIndex((f) => f.name === 'peak')] = 0.5;
+    agent.learn({ obs: obsAt(4), action: 1, reward: 0, nextObs: unseen5, nextMask: both, done: false });
+    expect(agent.values(obsAt(4))[1]).toBeCloseTo(0.5 * 3, 12);
+
+    // Backward: nothing is updated until the day ends, then slot 6 first, so slot 5 sees its new value.
+    const back = newAgent(s, 1, 10, { alphaStart: 1, alphaEnd: 1, rewardScale: 100, gamma: 1, backward: true });
+    expect(back.learn({ obs: obsAt(5), action: 0, reward: 0.01, nextObs: obsAt(6), nextMask: both, done: false, stream: 0 })).toBeNull();
+    expect(back.updates).toBe(0);
+    back.learn({ obs: obsAt(6), action: 1, reward: 0.04, nextObs: obsAt(7), nextMask: new Uint8Array(2), done: true, stream: 0 });
+    expect(back.updates).toBe(2);
+    expect(back.values(obsAt(6))[1]).toBeCloseTo(4, 12);
+    expect(back.values(obsAt(5))[0]).toBeCloseTo(5, 12);
+  });
+
   it('save → load gives the same table, greedy actions, counters and random sequence', async () => {
     const s = turnTakingHome();
     const agent = newAgent(s, 3, 100);

@@ -284,11 +284,26 @@ export class HomeCore implements HomeView {
       out[k++] = e.socKwh / e.capacityKwh;
       out[k++] = e.neededKwh / e.capacityKwh;
       out[k++] = Math.max(0, e.dueSlot - this.slot) / SLOTS;
+      out[k++] = evRate(e, s.ev!, this.slot);
     }
     out[k++] = this.peakKw / this.contractKw;
   }
 
 }
+
+/**
+ * The mean grid power the EV needs until its requirement is due, in charge steps, at most
+ * EV_RATE_MAX: above 1 the slow level cannot make it alone. The network could divide ev.needed by
+ * ev.due itself, but an MLP approximates a ratio poorly, and this ratio decides the EV's choice.
+ */
+export function evRate(e: EvView, ev: NonNullable<Scenario['ev']>, slot: number): number {
+  if (e.neededKwh <= 0) return 0;
+  const kw = e.neededKwh / (ev.chargeEfficiency * DT * Math.max(1, e.dueSlot - slot));
+  return Math.min(EV_RATE_MAX, kw / ev.chargeStepKw);
+}
+
+/** ev.rate's cap, in charge steps (its Box bound). */
+export const EV_RATE_MAX = 4;
 
 function meanAhead(a: Float64Array, t: number, n: number): number {
   let sum = 0;

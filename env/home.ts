@@ -1,6 +1,6 @@
 import type { Scenario } from './scenario.js';
 import { drawDay, type Day } from './day.js';
-import { HomeCore, type HomeView } from './core.js';
+import { EV_RATE_MAX, HomeCore, type HomeView } from './core.js';
 import { scoreDay, type ScoreParts } from './score.js';
 import { Box, MultiDiscrete } from './spaces.js';
 import { Rng } from './rng.js';
@@ -48,6 +48,7 @@ import { SLOTS, DT } from './time.js';
  * | per appliance: slack | slots | (deadline − t + 1 − remaining) ÷ 96 |
  * | per appliance: running | 0/1 | it ran in the previous slot |
  * | ev_home, ev_soc, ev_needed, ev_due (with an EV) | 0/1, kWh, kWh, slots | –, ÷ capacity, ÷ capacity, slots to the next requirement ÷ 96 |
+ * | ev_rate (with an EV) | kW | mean grid power the EV needs until due ÷ charge step, at most 4 (above 1 the slow level cannot make it) |
  * | peak | kW | running import peak ÷ contract |
  *
  * ## Reward
@@ -144,6 +145,7 @@ export function observationLayout(s: Scenario): Feature[] {
       f('ev.soc', 'kWh', '÷ capacity'),
       f('ev.needed', 'kWh', 'energy to the next requirement ÷ capacity'),
       f('ev.due', 'slots', 'slots to the next requirement ÷ 96'),
+      f('ev.rate', 'kW', `needed ÷ (η_c·Δt·slots to due) ÷ charge step, at most ${EV_RATE_MAX}`, 0, EV_RATE_MAX),
     );
   out.push(f('peak', 'kW', 'running import peak ÷ contract', 0, 2));
   return out;

@@ -1,6 +1,5 @@
 import type { Scenario } from './scenario.js';
-import type { HomeView } from './core.js';
-import { DT } from './time.js';
+import { evRate, type HomeView } from './core.js';
 
 /**
  * # Peak shaping: a potential for the EV's unavoidable peak (Ng, Harada & Russell 1999)
@@ -11,6 +10,8 @@ import { DT } from './time.js';
  *
  *   Φ(s) = −k · max(0, ⌈P_need / step⌉ · step − peak),   P_need = needed / (η_c · Δt · slots to due)
  *
+ * (P_need / step is the observation's ev.rate, `evRate`)
+ *
  * is the peak cost already committed in s: the lowest charge level that still meets the EV's next
  * requirement if spread evenly, minus the running peak, priced at k = λ + v·r_peak €/kW (the peak
  * term's slope below the reference peak). The shaped reward r + γ·Φ(s') − Φ(s), with Φ = 0 after
@@ -19,12 +20,8 @@ import { DT } from './time.js';
  * only uses it, every score and metric stays the unshaped J.
  */
 export function peakPotential(s: Scenario, v: HomeView): number {
-  const ev = v.ev;
-  if (!ev || !s.ev || ev.neededKwh <= 0) return 0;
-  const slots = Math.max(1, ev.dueSlot - v.slot);
-  const needKw = ev.neededKwh / (s.ev.chargeEfficiency * DT * slots);
-  const step = s.ev.chargeStepKw;
-  const level = Math.ceil(needKw / step - 1e-9) * step;
+  if (!v.ev || !s.ev) return 0;
+  const level = Math.ceil(evRate(v.ev, s.ev, v.slot) - 1e-9) * s.ev.chargeStepKw;
   const k = s.objective.peakEurPerKw + s.rescoin.valueEur * s.rescoin.perKwPeakReduction;
   return -k * Math.max(0, level - v.peakKw);
 }

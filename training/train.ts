@@ -79,15 +79,34 @@ export async function createAgent(run: RunConfig, scenario: Scenario, totalSteps
   return new DqnAgent({ obsSize: observationLayout(scenario).length, nActions, config: run.config as DqnConfig, seed: run.seed, totalSteps });
 }
 
-export async function loadAgent(algorithm: Algorithm, dir: string): Promise<Agent> {
+/**
+ * Loads a saved agent; with `scenario`, refuses one whose observation does not match what the
+ * environment shows now (an agent saved before a feature was added would read every later feature
+ * from the wrong place, silently).
+ */
+export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Scenario): Promise<Agent> {
+  let agent: Agent;
+  let seen: string;
   if (algorithm === 'qlearning') {
     const { QLearningAgent } = await import('../agents/qlearning.js');
-    return QLearningAgent.load(dir);
+    const q = await QLearningAgent.load(dir);
+    [agent, seen] = [q, q.layout.map((f) => f.name).join(', ')];
+  } else {
+    const { initBackend } = await import('../models/backend.js');
+    await initBackend('auto');
+    const { DqnAgent } = await import('../agents/dqn.js');
+    const d = await DqnAgent.load(dir);
+    [agent, seen] = [d, `${d.obsSize} features`];
   }
-  const { initBackend } = await import('../models/backend.js');
-  await initBackend('auto');
-  const { DqnAgent } = await import('../agents/dqn.js');
-  return DqnAgent.load(dir);
+  if (scenario) {
+    const layout = observationLayout(scenario);
+    const now = algorithm === 'qlearning' ? layout.map((f) => f.name).join(', ') : `${layout.length} features`;
+    if (seen !== now) {
+      agent.dispose();
+      throw new Error(`${dir}: the agent was trained on observations of [${seen}], but the environment now gives [${now}]: retrain it with this version`);
+    }
+  }
+  return agent;
 }
 
 export function readRunConfig(dir: string): RunConfig {
@@ -134,7 +153,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
     if (existsSync(join(ckpt, 'loop.json'))) {
       state = JSON.parse(readFileSync(join(ckpt, 'loop.json'), 'utf8')) as LoopState;
-      agent = await loadAgent(run.algorithm, ckpt);
+      agent = await loadAgent(run.algorithm, ckpt, o.scenario);
     } else agent = await createAgent(run, o.scenario, run.episodes * 96);
   } else {
     if (existsSync(configPath)) {

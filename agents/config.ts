@@ -25,14 +25,14 @@ export const qlearningConfig = z.object({
    * backward updates, Lee et al. 2019): what the end of the day costs reaches slot 0 in one pass,
    * where forward one-step updates carry it back one slot per visit.
    */
-  backward: z.boolean().default(false),
+  backward: z.boolean().default(true),
   /** What a state never updated is worth: 0, or the running mean of the targets at its slot (see qlearning.ts). */
-  unseenValue: z.enum(['zero', 'slot-mean']).default('zero'),
+  unseenValue: z.enum(['zero', 'slot-mean']).default('slot-mean'),
   /**
    * Train on r + γ·Φ(s') − Φ(s) with env/shaping.ts's peak potential: the EV's unavoidable peak is
    * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
    */
-  peakShaping: z.boolean().default(false),
+  peakShaping: z.boolean().default(true),
 });
 
 export const dqnConfig = z.object({

@@ -112,7 +112,7 @@ describe('QLearningAgent', () => {
   it('masked max, update, loss, ε and α match a hand computation on two states', () => {
     const s = tinyScenario();
     const layout = observationLayout(s);
-    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.1, epsilonStart: 1, epsilonEnd: 0, epsilonFraction: 0.5, rewardScale: 100, gamma: 1 });
+    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.1, epsilonStart: 1, epsilonEnd: 0, epsilonFraction: 0.5, rewardScale: 100, gamma: 1, backward: false, unseenValue: 'zero' });
     // Two observations of the tiny home that differ only in the slot: 5 and 6.
     const obsAt = (t: number) => {
       const o = new Float32Array(layout.length);
@@ -171,7 +171,7 @@ describe('QLearningAgent', () => {
       return o;
     };
     const both = Uint8Array.from([1, 1]);
-    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.5, rewardScale: 100, gamma: 1, unseenValue: 'slot-mean' });
+    const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.5, rewardScale: 100, gamma: 1, unseenValue: 'slot-mean', backward: false });
     // Slot 6 first, ending the day: target 4 (r = 0.04). Prior(6) = 4; the new row starts at prior(6)
     // = 0 (read before the update), so Q(s6, 1) = 0 + 0.5·4 = 2.
     agent.learn({ obs: obsAt(6), action: 1, reward: 0.04, nextObs: obsAt(7), nextMask: new Uint8Array(2), done: true });

@@ -37,8 +37,11 @@ export interface Agent {
   learn(t: Transition): number | null;
   /** Called after each day, for schedules that move per episode. */
   endEpisode(): void;
-  /** Write everything a resume needs (weights, optimiser, buffer, RNG, counters) under `dir`. */
-  save(dir: string): Promise<void>;
+  /**
+   * Write everything a resume needs (weights, optimiser, buffer, RNG, counters) under `dir`, or with
+   * `policyOnly` just what acting needs (a run's final model/: no replay buffer of tens of MB).
+   */
+  save(dir: string, opts?: { policyOnly?: boolean }): Promise<void>;
   /** Free tensors and memory. */
   dispose(): void;
 }

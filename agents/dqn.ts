@@ -191,6 +191,8 @@ interface SavedAgent {
   updates: number;
   rng: number[];
   replay: { capacity: number; size: number; pos: number };
+  /** Saved with `policyOnly`: the online net only, nothing to resume from. */
+  policyOnly?: boolean;
 }
 
 const BUFFER_FILES = ['obs', 'nextObs', 'actions', 'rewards', 'nextMasks', 'dones', 'horizons'] as const;
@@ -348,9 +350,14 @@ export class DqnAgent implements Agent {
    * everywhere we run) and agent.json (config, counters, RNG state) last, so that its presence
    * marks a complete checkpoint.
    */
-  async save(dir: string): Promise<void> {
-    await mkdir(join(dir, 'replay'), { recursive: true });
+  async save(dir: string, opts: { policyOnly?: boolean } = {}): Promise<void> {
+    await mkdir(dir, { recursive: true });
     await saveQNet(this.online, join(dir, 'online'));
+    if (opts.policyOnly) {
+      await writeFile(join(dir, 'agent.json'), JSON.stringify(this.savedAgent({ capacity: this.config.bufferSize, size: 0, pos: 0 }, true), null, 2));
+      return;
+    }
+    await mkdir(join(dir, 'replay'), { recursive: true });
     await saveQNet(this.target, join(dir, 'target'));
     const opt = await this.optimizer.getWeights();
     try {
@@ -365,9 +372,14 @@ export class DqnAgent implements Agent {
       const used = a.subarray(0, (a.length / buf.capacity) * buf.size);
       await writeFile(join(dir, 'replay', `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
     }
-    const saved: SavedAgent = {
+    await writeFile(join(dir, 'agent.json'), JSON.stringify(this.savedAgent({ capacity: buf.capacity, size: buf.size, pos: buf.pos }, false), null, 2));
+  }
+
+  private savedAgent(replay: SavedAgent['replay'], policyOnly: boolean): SavedAgent {
+    return {
       format: 'rescoin-dqn',
       version: VERSION,
+      policyOnly,
       obsSize: this.obsSize,
       nActions: this.nActions,
       seed: this.seed,
@@ -376,15 +388,15 @@ export class DqnAgent implements Agent {
       steps: this.steps_,
       updates: this.updates_,
       rng: this.rng.state(),
-      replay: { capacity: buf.capacity, size: buf.size, pos: buf.pos },
+      replay,
     };
-    await writeFile(join(dir, 'agent.json'), JSON.stringify(saved, null, 2));
   }
 
   /** Restores everything `save` wrote: training continues as if it had never stopped. */
   static async load(dir: string): Promise<DqnAgent> {
     const { agent, saved } = await DqnAgent.restore(dir);
     try {
+      if (saved.policyOnly) throw new Error(`${join(dir, 'agent.json')}: a policy-only save (a run's final model/) cannot resume training: resume from the run's checkpoint/`);
       if (saved.version !== VERSION) throw new Error(`${join(dir, 'agent.json')}: a version ${saved.version} checkpoint cannot resume training (its buffer lacks n-step horizons); retrain or evaluate it only`);
       const target = await loadQNet(join(dir, 'target'));
       copyWeights(target, agent.target);

@@ -263,7 +263,8 @@ export class QLearningAgent implements Agent {
     this.episodes++;
   }
 
-  async save(dir: string): Promise<void> {
+  /** The table is what acting needs, so `policyOnly` changes nothing. */
+  async save(dir: string, _opts?: { policyOnly?: boolean }): Promise<void> {
     await mkdir(dir, { recursive: true });
     // One state per line: readable, diffable, and no single giant JSON.stringify of the whole table.
     const rows = [...this.table].map(([k, q]) => `${JSON.stringify(k)}:${JSON.stringify(Array.from(q))}`);

@@ -47,7 +47,7 @@ export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ 
   const run = readRunConfig(dir);
   if (run.scenario !== scenario.id || run.scenarioHash !== scenarioHash(scenario))
     throw new Error(`${dir} was trained on scenario ${run.scenario} (hash ${run.scenarioHash}), not on ${scenario.id} (hash ${scenarioHash(scenario)})`);
-  const agent = await loadAgent(run.algorithm, join(dir, 'model'), scenario);
+  const agent = await loadAgent(run.algorithm, join(dir, 'model'), scenario, { policyOnly: true });
   const trainingSeeds = new Set<number>();
   for (let e = 0; e < run.episodes; e++) trainingSeeds.add(daySeed(run.seed, e));
   return { policy: agentPolicy(basename(dir), agent, scenario), trainingSeeds };

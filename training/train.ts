@@ -11,7 +11,7 @@ import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from
  *   config.json     everything that defines the run (algorithm, scenario and its hash, seed, episodes, hyper-parameters)
  *   metrics.csv     one row per episode, appended as it ends (a crash loses nothing written)
  *   checkpoint/     the agent and the loop state, replaced atomically every few minutes and at the end
- *   model/          the final agent
+ *   model/          the final agent, policy only (the online net or the table: what acting and export need)
  *   learning-curve.svg / .png
  * Training day e is daySeed(seed, e); `--resume` continues from the last checkpoint, dropping the
  * metrics rows written after it, so no episode is lost or counted twice.
@@ -80,11 +80,12 @@ export async function createAgent(run: RunConfig, scenario: Scenario, totalSteps
 }
 
 /**
- * Loads a saved agent; with `scenario`, refuses one whose observation does not match what the
+ * Loads a saved agent (with `policyOnly`, only what acting needs, as a run's model/ holds); with
+ * `scenario`, refuses one whose observation does not match what the
  * environment shows now (an agent saved before a feature was added would read every later feature
  * from the wrong place, silently).
  */
-export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Scenario): Promise<Agent> {
+export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Scenario, opts: { policyOnly?: boolean } = {}): Promise<Agent> {
   let agent: Agent;
   let seen: string;
   if (algorithm === 'qlearning') {
@@ -95,7 +96,7 @@ export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Sc
     const { initBackend } = await import('../models/backend.js');
     await initBackend('auto');
     const { DqnAgent } = await import('../agents/dqn.js');
-    const d = await DqnAgent.load(dir);
+    const d = opts.policyOnly ? await DqnAgent.loadPolicyOnly(dir) : await DqnAgent.load(dir);
     [agent, seen] = [d, `${d.obsSize} features`];
   }
   if (scenario) {
@@ -298,7 +299,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   bar?.stop();
   if (stopRound === rounds) {
     rmSync(join(dir, 'model'), { recursive: true, force: true });
-    await agent.save(join(dir, 'model'));
+    await agent.save(join(dir, 'model'), { policyOnly: true });
     await writeLearningCurve(dir);
   }
   const seconds = (performance.now() - t0) / 1000;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../../env/rng.js';
@@ -223,7 +224,13 @@ describe('DQN checkpoints', () => {
     const greedy = (x: DqnAgent) => x.actBatch(probe, masks, 20, false);
     const c = await DqnAgent.load(join(dir, 'ckpt'));
     expect(greedy(p)).toEqual(greedy(c));
-    for (const x of [a, b, c, p]) x.dispose();
+    // A policy-only save (a run's model/) holds no buffer, acts the same, and cannot resume.
+    await c.save(join(dir, 'policy'), { policyOnly: true });
+    expect(existsSync(join(dir, 'policy', 'replay'))).toBe(false);
+    const q = await DqnAgent.loadPolicyOnly(join(dir, 'policy'));
+    expect(q.qValues(probe, 20)).toEqual(c.qValues(probe, 20));
+    await expect(DqnAgent.load(join(dir, 'policy'))).rejects.toThrow(/policy-only save.*cannot resume/);
+    for (const x of [a, b, c, p, q]) x.dispose();
   });
 });
 

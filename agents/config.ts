@@ -48,7 +48,7 @@ export const dqnConfig = z.object({
   /**
    * Rewards summed per target (n-step returns; Rainbow uses 3). A day hides delayed costs: an EV left
    * idle is forced to its fast level slots later, raising the peak, and one-step targets carry that
-   * back one slot per update.
+   * back one slot per update. 1 by default: 8 did worse in 1,024 days (83.1 % gap against 72.8 %).
    */
   nStep: z.number().int().min(1).max(96).default(1),
   /** Adam learning rate (CleanRL dqn.py uses 2.5e-4 on Atari; a small MLP takes more). */
@@ -72,8 +72,8 @@ export const dqnConfig = z.object({
   epsilonFraction: z.number().gt(0).max(1).default(0.5),
   rewardScale: z.number().positive().default(100),
   /**
-   * Train on r + γ·Φ(s') − Φ(s) with env/shaping.ts's peak potential: the EV's unavoidable peak is
-   * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
+   * Train on r + γ·Φ(s') − Φ(s) with env/shaping.ts's peak potential. Off: it helps Q-learning but
+   * not DQN (75.0 % gap against 65.4 % without, 1,024 days, 30 held-out days).
    */
   peakShaping: z.boolean().default(false),
   /** Homes stepped together to collect experience (the vector env). */

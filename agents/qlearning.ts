@@ -34,16 +34,24 @@ import { qlearningConfig, type QLearningConfig } from './config.js';
  * appliances reads e.g. `30|18|2|6|-,-,12,-|5`: slot 30, the low band, some PV, peak bucket 6,
  * appliance 3 started with 3+ slots of slack, the EV 1–2 slots ahead of its needs.
  *
+ * ## What made it learn (paper-apartment, 130,000 training days, 30 held-out days of seed 100000)
+ * | change | gap |
+ * | --- | --- |
+ * | plain one-step Q-learning, entries start at 0 | 89.5 % (peak 3.7 kW: the EV at its fast level) |
+ * | + unseen states start at the slot's mean target (`unseenValue: 'slot-mean'`) | 78.5 % |
+ * | + the peak potential of env/shaping.ts (`peakShaping`) | 76.0 % |
+ * | + backward updates of each day (`backward`): the defaults | 61.5 % |
+ *
+ * Why each: returns-to-go are positive on most days (exports, the peak bonus), so zero-initialised
+ * entries made the rarely visited low-peak states look worst, and the greedy policy settled on a
+ * 3.7 kW peak; the idle-until-forced EV pays its fast level many slots after the idling, which the
+ * shaping moves to the slot that caused it and the backward pass carries to slot 0 in one day.
+ *
  * ## Limits
- * On paper-apartment, 136–161 k training days (3 minutes) leave the greedy policy at a gap of
- * 83–84 % on 10 held-out days (0 % = the MILP, 100 % = asap): it learns the cheap parts of the day but
- * settles on a 3.7 kW peak (the EV at its fast level) where the MILP keeps 1.86 kW. Why:
- * - the peak is a running max: once exploration has raised it, fast charging costs nothing more, so
- *   high-peak states are visited far more often, and their values are learned first;
- * - returns-to-go are positive on sunny days (exports), so entries that start at 0 are pessimistic
- *   for the rarely visited low-peak states, and the greedy policy avoids them;
- * - the cost of idling the EV too long (a forced fast charge) arrives many slots later, and one-step
- *   backups carry it back one slot per visit.
+ * What is left is mostly the evenings of trip days: the key says nothing of the EV while it is away,
+ * so the agent cannot prepare for an arrival it cannot see (the MILP knows the whole day), and
+ * appliances that overlap the EV's evening charge raise the peak; the key's coarse peak and slack
+ * buckets cost the rest.
  */
 
 export interface QLearningOptions {

@@ -184,7 +184,10 @@ export async function main(argv: string[]): Promise<void> {
           }),
       async (args) => {
         const { evaluate, formatStats } = await import('./evaluate.js');
-        const tty = process.stderr.isTTY && !args.json;
+        const { default: cliProgress } = await import('cli-progress');
+        // On stderr (stdout stays the table or the JSON); without a TTY it prints a line now and then.
+        const bar = args.json ? null : new cliProgress.SingleBar({ format: ' {bar} {value}/{total} days | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+        bar?.start(args.days, 0);
         const r = await evaluate({
           scenario: loadScenario(args.scenario),
           runs: args.runs,
@@ -192,9 +195,9 @@ export async function main(argv: string[]): Promise<void> {
           seed: args.seed,
           out: args.out,
           timeLimitSec: args['time-limit'],
-          onDay: tty ? (k, n) => process.stderr.write(`\r  evaluated ${k}/${n} days`) : undefined,
+          onDay: (k) => bar?.update(k),
         });
-        if (tty) process.stderr.write('\n');
+        bar?.stop();
         if (args.json) {
           const policies = r.policies.map(({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }) => ({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }));
           console.log(JSON.stringify({ policies }, null, 2));

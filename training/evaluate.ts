@@ -88,6 +88,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     if (last.status === 'optimal' && best < last.score - 1e-6)
       throw new Error(`day ${d}: a policy scored ${best} below the proven optimum ${last.score}; please report this bug`);
     o.onDay?.(d + 1, o.days);
+    // Let timers run (the progress bar draws on one); the day's work is synchronous.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const byPolicy = (name: string) => rows.filter((r) => r.policy === name).map((r) => r.summary);
   const jStar = byPolicy('milp').map((x) => x.score);

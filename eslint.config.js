@@ -42,4 +42,14 @@ export default tseslint.config(
     },
   },
   ...folders.map(boundary),
+  // models/runtime.ts is copied alone to a gateway as policy.mjs: Node's built-ins only (issue 5).
+  {
+    files: ['models/runtime.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(?!node:(fs|path|crypto)$)', message: 'models/runtime.ts ships alone as a gateway policy.mjs: it may import node:fs, node:path and node:crypto only.' }] },
+      ],
+    },
+  },
 );

@@ -5,6 +5,8 @@ import { hideBin } from 'yargs/helpers';
 import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
 import { BUILTIN_POLICIES, builtinPolicy, formatTable, simulate, type BuiltinPolicyName } from './simulate.js';
 import { runBaseline } from './baseline.js';
+import { exportCommand } from './export.js';
+import { gatewayCommand } from './gateway.js';
 
 /** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
 
@@ -208,7 +210,9 @@ export async function main(argv: string[]): Promise<void> {
         }
       },
     )
-    .demandCommand(1, 'Give a command: scenarios, simulate, baseline, train or evaluate (see --help)')
+    .command(exportCommand)
+    .command(gatewayCommand)
+    .demandCommand(1, 'Give a command: scenarios, simulate, baseline, train, evaluate, export or gateway (see --help)')
     .strict()
     .recommendCommands()
     .help()

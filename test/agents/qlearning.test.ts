@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { daySeed, FlattenAction, makeEnv, observationLayout, SLOTS, type Scenario } from '../../env/index.js';
+import { daySeed, FlattenAction, makeEnv, observationLayout, SLOTS, type Feature, type Scenario } from '../../env/index.js';
 import { solveDay } from '../../baseline/index.js';
 import { QLearningAgent } from '../../agents/qlearning.js';
 import { qlearningConfig } from '../../agents/config.js';
@@ -43,6 +43,15 @@ function turnTakingHome(): Scenario {
       { id: 'pump', name: 'Pump', kind: 'interruptible', cycleKw: [1, 1], cycleSource: 'test', window: [10, 13], habits },
     ],
   });
+}
+
+/** An observation of the tiny home at slot t: nothing pending, price_now 1, the rest 0. */
+function tinyObsAt(layout: Feature[], t: number): Float32Array {
+  const o = new Float32Array(layout.length);
+  o[0] = Math.sin((2 * Math.PI * t) / SLOTS);
+  o[1] = Math.cos((2 * Math.PI * t) / SLOTS);
+  o[3] = 1;
+  return o;
 }
 
 function newAgent(s: Scenario, seed: number, totalEpisodes: number, overrides: Record<string, unknown> = {}): QLearningAgent {
@@ -114,13 +123,7 @@ describe('QLearningAgent', () => {
     const layout = observationLayout(s);
     const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.1, epsilonStart: 1, epsilonEnd: 0, epsilonFraction: 0.5, rewardScale: 100, gamma: 1, backward: false, unseenValue: 'zero' });
     // Two observations of the tiny home that differ only in the slot: 5 and 6.
-    const obsAt = (t: number) => {
-      const o = new Float32Array(layout.length);
-      o[0] = Math.sin((2 * Math.PI * t) / SLOTS);
-      o[1] = Math.cos((2 * Math.PI * t) / SLOTS);
-      o[3] = 1;
-      return o;
-    };
+    const obsAt = (t: number) => tinyObsAt(layout, t);
     const s5 = obsAt(5);
     const s6 = obsAt(6);
     expect(agent.stateKey(s5)).not.toBe(agent.stateKey(s6));
@@ -163,13 +166,7 @@ describe('QLearningAgent', () => {
   it("'slot-mean' starts an unseen state at the mean target of its slot; backward updates the day from its end (by hand)", () => {
     const s = tinyScenario();
     const layout = observationLayout(s);
-    const obsAt = (t: number) => {
-      const o = new Float32Array(layout.length);
-      o[0] = Math.sin((2 * Math.PI * t) / SLOTS);
-      o[1] = Math.cos((2 * Math.PI * t) / SLOTS);
-      o[3] = 1;
-      return o;
-    };
+    const obsAt = (t: number) => tinyObsAt(layout, t);
     const both = Uint8Array.from([1, 1]);
     const agent = newAgent(s, 1, 10, { alphaStart: 0.5, alphaEnd: 0.5, rewardScale: 100, gamma: 1, unseenValue: 'slot-mean', backward: false });
     // Slot 6 first, ending the day: target 4 (r = 0.04). Prior(6) = 4; the new row starts at prior(6)

@@ -7,6 +7,7 @@ import { BUILTIN_POLICIES, builtinPolicy, formatTable, simulate, type BuiltinPol
 import { runBaseline } from './baseline.js';
 import { exportCommand } from './export.js';
 import { gatewayCommand } from './gateway.js';
+import { ledgerCommand } from './ledger-cli.js';
 
 /** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
 
@@ -176,9 +177,12 @@ export async function main(argv: string[]): Promise<void> {
           .option('runs', { type: 'array', string: true, default: [] as string[], describe: 'Run folders to evaluate (their model/)' })
           .option('days', { type: 'number', default: 30, describe: 'Held-out days 0 … N−1 of --seed' })
           .option('seed', { type: 'number', default: 100000, describe: 'Seed of the held-out days (must not be a training seed)' })
-          .option('out', { type: 'string', default: 'reports/latest', describe: 'Report folder: report.md, days.csv, days.parquet, gaps.svg/.png, schedules-day0.svg' })
+          .option('out', { type: 'string', default: 'reports/latest', describe: 'Report folder: report.md, days.csv, days.parquet, payouts.json, gaps.svg/.png, schedules-day0.svg' })
           .option('time-limit', { type: 'number', default: 60, describe: 'Seconds the MILP may spend on each day' })
           .option('json', { type: 'boolean', default: false, describe: 'Print { policies: [{ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }] }' })
+          .option('ledger', { type: 'string', describe: "Ledger folder (rescoin ledger init): after the evaluation, mint one policy's payouts of each day to a prosumer" })
+          .option('prosumer', { type: 'string', describe: "With --ledger: the account paid (default: the ledger's only prosumer)" })
+          .option('ledger-policy', { type: 'string', describe: 'With --ledger: the policy whose days are paid (default: the first run; needed when there is no run)' })
           .check((a) => {
             if (!Number.isInteger(a.days) || a.days < 1) throw new Error(`--days must be a positive integer, got ${a.days}`);
             if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
@@ -198,8 +202,10 @@ export async function main(argv: string[]): Promise<void> {
           out: args.out,
           timeLimitSec: args['time-limit'],
           onDay: (k) => bar?.update(k),
+          ledger: args.ledger === undefined ? undefined : { dir: args.ledger, prosumer: args.prosumer, policy: args['ledger-policy'] },
         });
         bar?.stop();
+        if (r.minted) console.error(`minted ${r.minted.total / 1e6} RSC to ${r.minted.to} (${r.minted.minted.length} days of ${r.minted.policy}) in ${args.ledger}, block ${r.minted.block?.height ?? '-'}`);
         if (args.json) {
           const policies = r.policies.map(({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }) => ({ name, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, violations }));
           console.log(JSON.stringify({ policies }, null, 2));
@@ -212,7 +218,8 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(exportCommand)
     .command(gatewayCommand)
-    .demandCommand(1, 'Give a command: scenarios, simulate, baseline, train, evaluate, export or gateway (see --help)')
+    .command(ledgerCommand)
+    .demandCommand(1, 'Give a command: scenarios, simulate, baseline, train, evaluate, export, gateway or ledger (see --help)')
     .strict()
     .recommendCommands()
     .help()

@@ -4,6 +4,7 @@ import { daySeed, drawDay, makeEnv, playDay, type DayLog, type DaySummary, type 
 import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
 import { agentPolicy } from '../agents/agent.js';
 import { loadAgent, readRunConfig, scenarioHash } from './train.js';
+import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type DayPayout, type MintResult, type PayoutsFile } from '../rescoin/index.js';
 
 /**
  * `rescoin evaluate`: asap, cheapest, each run's greedy policy and the MILP optimum play the same
@@ -19,6 +20,8 @@ export interface EvaluateOptions {
   timeLimitSec: number;
   /** Called after each day (for a progress bar). */
   onDay?: (done: number, total: number) => void;
+  /** Mint one policy's payouts to a prosumer of this ledger folder after the evaluation (rescoin/payouts.ts). */
+  ledger?: { dir: string; prosumer?: string; policy?: string };
 }
 
 export interface PolicyStats {
@@ -40,6 +43,8 @@ export interface EvaluateResult {
   /** Days the MILP could not prove optimal within its time limit (their J* is the best found). */
   unprovenDays: number[];
   reportDir: string;
+  /** What was minted, with `ledger`. */
+  minted?: MintResult;
 }
 
 /** A run folder as a greedy policy named after the folder. */
@@ -66,6 +71,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const policies: Policy[] = [asapPolicy(), cheapestPolicy(s), ...loaded.map((l) => l.policy), milp];
   const names = policies.map((p) => p.name);
   if (new Set(names).size !== names.length) throw new Error(`two policies share a name (${names.join(', ')}): give the runs different folder names`);
+  // A ledger that cannot take the payouts fails now, not after the evaluation.
+  if (o.ledger) ledgerStep(o.ledger, (l) => (chooseProsumer(l, o.ledger!.prosumer, '--prosumer'), choosePolicy(names, o.ledger!.policy, '--ledger-policy')));
+  const payouts = new Map<string, DayPayout[]>(names.map((n) => [n, []]));
   const env = makeEnv(s);
   const rows: EvaluateResult['days'] = [];
   const unprovenDays: number[] = [];
@@ -79,6 +87,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     for (const p of policies) {
       const played = await playDay(env, p, day);
       rows.push({ policy: p.name, day: d, seed, summary: played.summary });
+      payouts.get(p.name)!.push(dayPayout(d, seed, played.summary.rescoin, played.log));
       if (d === 0) firstDayLogs.set(p.name, structuredClone(played.log));
     }
     const last: MilpResult = milp.last!;
@@ -112,7 +121,25 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   });
   mkdirSync(o.out, { recursive: true });
   await writeReport(o, s, stats, rows, unprovenDays, firstDayLogs);
-  return { policies: stats, days: rows, unprovenDays, reportDir: o.out };
+  const file: PayoutsFile = { format: PAYOUTS_FORMAT, scenario: s.id, seed: o.seed, meter: METER_BYTES, policies: names.map((name) => ({ name, days: payouts.get(name)! })) };
+  writePayouts(o.out, file);
+  const minted = o.ledger && ledgerStep(o.ledger, (l) => mintPayouts(l, file, { report: o.out, policy: o.ledger!.policy, to: o.ledger!.prosumer, policyFlag: '--ledger-policy', toFlag: '--prosumer' }));
+  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, minted };
+}
+
+/** Open the ledger, do one thing with it, close it; its errors name --ledger. */
+function ledgerStep<T>(opts: { dir: string }, fn: (l: Ledger) => T): T {
+  let l: Ledger | null = null;
+  try {
+    l = Ledger.open(opts.dir);
+    if (l.recovered) console.error(`rescoin: ledger ${opts.dir} recovered from a torn write: ${l.recovered.bytes} bytes moved aside to ${l.recovered.tornFile}`);
+    return fn(l);
+  } catch (e) {
+    if (e instanceof LedgerError && !/^--(prosumer|ledger-policy)/.test(e.message)) throw new LedgerError(`--ledger ${opts.dir}: ${e.message.replace(/^--dir: /, '')}`);
+    throw e;
+  } finally {
+    l?.close();
+  }
 }
 
 const DAY_COLUMNS = ['policy', 'day', 'seed', 'score', 'cost', 'importKwh', 'exportKwh', 'peakKw', 'par', 'rescoin', 'violations'] as const;
@@ -150,7 +177,7 @@ async function writeReport(o: EvaluateOptions, s: Scenario, stats: PolicyStats[]
     'The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days: 0 % is the MILP optimum, 100 % no management.',
     unproven.length ? `\nThe MILP did not prove optimality within ${o.timeLimitSec} s on days ${unproven.join(', ')}: J* there is the best schedule found, and gaps are measured against it.` : '\nThe MILP proved every day optimal.',
     '',
-    'Files: days.csv, days.parquet, gaps.svg/.png, schedules-day0.svg.',
+    'Files: days.csv, days.parquet, payouts.json (RSC and meter-data hash per policy and day, for rescoin ledger mint), gaps.svg/.png, schedules-day0.svg.',
     '',
   ].join('\n');
   writeFileSync(join(o.out, 'report.md'), md);

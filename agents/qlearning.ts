@@ -166,8 +166,12 @@ export class QLearningAgent implements Agent {
 
   /** The table's key of an observation (the spec is the file's doc comment). */
   stateKey(obs: Float32Array): string {
+    return this.keyAt(obs, this.slotOf(obs));
+  }
+
+  /** stateKey of an observation whose slot is already known (learn needs both). */
+  private keyAt(obs: Float32Array, slot: number): string {
     const x = this.idx;
-    const slot = this.slotOf(obs);
     const band = Math.round(20 * obs[x.price]);
     const pv = bucket(obs[x.pv], PV_EDGES);
     const peak = Math.min(PEAK_MAX, Math.floor(obs[x.peak] / PEAK_STEP));
@@ -228,7 +232,8 @@ export class QLearningAgent implements Agent {
    */
   learn(t: Transition): number | null {
     this.steps++;
-    const step = { slot: this.slotOf(t.obs), key: this.stateKey(t.obs), action: t.action, reward: t.reward, nextKey: t.done ? null : this.stateKey(t.nextObs), nextMask: t.nextMask };
+    const slot = this.slotOf(t.obs);
+    const step = { slot, key: this.keyAt(t.obs, slot), action: t.action, reward: t.reward, nextKey: t.done ? null : this.stateKey(t.nextObs), nextMask: t.nextMask };
     if (!this.config.backward) return this.update(step);
     const s = t.stream ?? 0;
     let day = this.days.get(s);

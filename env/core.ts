@@ -296,16 +296,22 @@ export class HomeCore implements HomeView {
  * EV_RATE_MAX: above 1 the slow level cannot make it alone. The network could divide ev.needed by
  * ev.due itself, but an MLP approximates a ratio poorly, and this ratio decides the EV's choice.
  */
-export function evRate(e: EvView, ev: NonNullable<Scenario['ev']>, slot: number): number {
+export function evRate(
+  e: Pick<EvView, 'neededKwh' | 'dueSlot'>,
+  ev: Pick<NonNullable<Scenario['ev']>, 'chargeEfficiency' | 'chargeStepKw'>,
+  slot: number,
+  cap = EV_RATE_MAX,
+): number {
   if (e.neededKwh <= 0) return 0;
   const kw = e.neededKwh / (ev.chargeEfficiency * DT * Math.max(1, e.dueSlot - slot));
-  return Math.min(EV_RATE_MAX, kw / ev.chargeStepKw);
+  return Math.min(cap, kw / ev.chargeStepKw);
 }
 
 /** ev.rate's cap, in charge steps (its Box bound). */
 export const EV_RATE_MAX = 4;
 
-function meanAhead(a: Float64Array, t: number, n: number): number {
+/** Mean of a[t+1 … t+n] (fewer near the day's end, 0 after it): the forecast features. */
+export function meanAhead(a: Float64Array, t: number, n: number): number {
   let sum = 0;
   let c = 0;
   for (let j = t + 1; j <= t + n && j < SLOTS; j++, c++) sum += a[j];

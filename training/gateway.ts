@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { daySeed, DT, evPowerFits, FlattenAction, isAllowed, LIMIT_TOL, loadScenario, makeEnv, SLOTS, slotTime, type DaySummary, type HomeView } from '../env/index.js';
+import { daySeed, DT, evPowerFits, evRate, FlattenAction, isAllowed, LIMIT_TOL, loadScenario, makeEnv, meanAhead, SLOTS, slotTime, type DaySummary, type HomeView } from '../env/index.js';
 import type { LoadedPolicy, PolicyManifest } from '../models/runtime.js';
 
 /**
@@ -238,8 +238,7 @@ export class Gateway {
         'ev.soc': () => this.socKwh! / ev.capacityKwh,
         'ev.needed': () => this.needed / ev.capacityKwh,
         'ev.due': (r) => due(r) / SLOTS,
-        // env/core.ts `evRate`: the mean power still needed until due, in charge steps, capped.
-        'ev.rate': (r) => (this.needed <= 0 ? 0 : Math.min(ev.rateMax, this.needed / (ev.chargeEfficiency * DT * Math.max(1, r.ev!.dueSlot - r.slot)) / ev.chargeStepKw)),
+        'ev.rate': (r) => evRate({ neededKwh: this.needed, dueSlot: r.ev!.dueSlot }, ev, r.slot, ev.rateMax),
       };
       if (evFeatures[name]) return evFeatures[name];
     }
@@ -389,13 +388,6 @@ export async function replayDay(policyDir: string, csvPath: string, out?: string
   const messages = slots.flatMap((s) => s.messages);
   if (out !== undefined) writeFileSync(out, messages.map((msg) => `${JSON.stringify(msg)}\n`).join(''));
   return { slots, messages, peakKw: gw.peakKw };
-}
-
-function meanAhead(a: Float64Array, t: number, n: number): number {
-  let sum = 0;
-  let c = 0;
-  for (let j = t + 1; j <= t + n && j < SLOTS; j++, c++) sum += a[j];
-  return c > 0 ? sum / c : 0;
 }
 
 export interface ExampleDay {

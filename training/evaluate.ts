@@ -4,6 +4,10 @@ import { daySeed, drawDay, makeEnv, playDay, type DayLog, type DaySummary, type 
 import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
 import { agentPolicy } from '../agents/agent.js';
 import { loadAgent, readRunConfig, scenarioHash } from './train.js';
+import { policyStats, type PolicyStats } from './stats.js';
+
+export type { DayFigures, PolicyStats } from './stats.js';
+export { policyStats } from './stats.js';
 import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type DayPayout, type MintResult, type PayoutsFile } from '../rescoin/index.js';
 
 /**
@@ -22,19 +26,6 @@ export interface EvaluateOptions {
   onDay?: (done: number, total: number) => void;
   /** Mint one policy's payouts to a prosumer of this ledger folder after the evaluation (rescoin/payouts.ts). */
   ledger?: { dir: string; prosumer?: string; policy?: string };
-}
-
-export interface PolicyStats {
-  name: string;
-  meanScore: number;
-  sdScore: number;
-  meanCost: number;
-  meanPeakKw: number;
-  meanPar: number;
-  meanRescoin: number;
-  /** Σ(J − J*) / Σ(J_asap − J*), in %. */
-  gapPct: number;
-  violations: number;
 }
 
 export interface EvaluateResult {
@@ -57,12 +48,6 @@ export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ 
   for (let e = 0; e < run.episodes; e++) trainingSeeds.add(daySeed(run.seed, e));
   return { policy: agentPolicy(basename(dir), agent, scenario), trainingSeeds };
 }
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const sd = (xs: number[]) => {
-  const m = mean(xs);
-  return Math.sqrt(mean(xs.map((x) => (x - m) ** 2)));
-};
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const s = o.scenario;
@@ -100,25 +85,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     // Let timers run (the progress bar draws on one); the day's work is synchronous.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const byPolicy = (name: string) => rows.filter((r) => r.policy === name).map((r) => r.summary);
-  const jStar = byPolicy('milp').map((x) => x.score);
-  const jAsap = byPolicy('asap').map((x) => x.score);
-  const denom = jAsap.reduce((a, j, k) => a + (j - jStar[k]), 0);
-  const stats: PolicyStats[] = names.map((name) => {
-    const xs = byPolicy(name);
-    const num = xs.reduce((a, x, k) => a + (x.score - jStar[k]), 0);
-    return {
-      name,
-      meanScore: mean(xs.map((x) => x.score)),
-      sdScore: sd(xs.map((x) => x.score)),
-      meanCost: mean(xs.map((x) => x.cost)),
-      meanPeakKw: mean(xs.map((x) => x.peakKw)),
-      meanPar: mean(xs.map((x) => x.par)),
-      meanRescoin: mean(xs.map((x) => x.rescoin)),
-      gapPct: denom > 0 ? (100 * num) / denom : 0,
-      violations: xs.reduce((a, x) => a + x.violations, 0),
-    };
-  });
+  const stats = policyStats(names, rows);
   mkdirSync(o.out, { recursive: true });
   await writeReport(o, s, stats, rows, unprovenDays, firstDayLogs);
   const file: PayoutsFile = { format: PAYOUTS_FORMAT, scenario: s.id, seed: o.seed, meter: METER_BYTES, policies: names.map((name) => ({ name, days: payouts.get(name)! })) };

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { daySeed, FlattenAction, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
+import { policyStats, type DayFigures } from './stats.js';
 import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type PolicyCheck, type PolicyManifest, type Quantization, type WeightFile } from '../models/runtime.js';
 
 /**
@@ -319,22 +320,22 @@ export function findEvaluation(runDir: string, report?: string): Record<string, 
     const milp = of('milp');
     const asap = of('asap');
     const days = [...mine.keys()];
-    const num = (r: string[] | undefined, c: string) => Number(r?.[col(c)]);
-    const mean = (c: string) => days.reduce((a, d) => a + num(mine.get(d), c), 0) / days.length;
-    const gapDen = days.reduce((a, d) => a + num(asap.get(d), 'score') - num(milp.get(d), 'score'), 0);
-    const gapNum = days.reduce((a, d) => a + num(mine.get(d), 'score') - num(milp.get(d), 'score'), 0);
-    const seeds = days.map((d) => Number(mine.get(d)![col('seed')]));
+    // The report's own figures: its days.csv rows through evaluate's policyStats.
+    const figures = (r: string[]): DayFigures => ({ score: Number(r[col('score')]), cost: Number(r[col('cost')]), peakKw: Number(r[col('peakKw')]), par: Number(r[col('par')]), rescoin: Number(r[col('rescoin')]), violations: Number(r[col('violations')]) });
+    const complete = days.every((d) => milp.has(d) && asap.has(d));
+    const rowsOf = (policy: string, m: Map<number, string[]>) => (complete ? days.map((d) => ({ policy, summary: figures(m.get(d)!) })) : []);
+    const st = policyStats([name], [...days.map((d) => ({ policy: name, summary: figures(mine.get(d)!) })), ...rowsOf('milp', milp), ...rowsOf('asap', asap)])[0];
     return {
       report: dir,
       policy: name,
       days: days.length,
-      daySeeds: seeds,
-      meanScore: mean('score'),
-      meanCost: mean('cost'),
-      meanPeakKw: mean('peakKw'),
-      meanRescoin: mean('rescoin'),
-      violations: days.reduce((a, d) => a + num(mine.get(d), 'violations'), 0),
-      gapPct: gapDen > 0 && Number.isFinite(gapNum) ? (100 * gapNum) / gapDen : null,
+      daySeeds: days.map((d) => Number(mine.get(d)![col('seed')])),
+      meanScore: st.meanScore,
+      meanCost: st.meanCost,
+      meanPeakKw: st.meanPeakKw,
+      meanRescoin: st.meanRescoin,
+      violations: st.violations,
+      gapPct: complete ? st.gapPct : null,
     };
   }
   return null;

@@ -58,6 +58,8 @@ export interface EvView {
   readonly neededKwh: number;
   /** Slot by whose start the requirement is due (departure, or 96 for the end of the day). */
   readonly dueSlot: number;
+  /** SoC at 00:00, kWh: what the EV must hold again at the day's end. */
+  readonly startKwh: number;
 }
 
 export class HomeCore implements HomeView {
@@ -285,6 +287,7 @@ export class HomeCore implements HomeView {
       out[k++] = e.neededKwh / e.capacityKwh;
       out[k++] = Math.max(0, e.dueSlot - this.slot) / SLOTS;
       out[k++] = evRate(e, s.ev!, this.slot);
+      out[k++] = e.startKwh / e.capacityKwh;
     }
     out[k++] = this.peakKw / this.contractKw;
   }
@@ -329,6 +332,7 @@ export class EvState implements EvView {
   socKwh = 0;
   neededKwh = 0;
   dueSlot = SLOTS;
+  startKwh = 0;
   /** Where the mask of the EV component starts, and the SoC bounds of the next slot. */
   private off = 0;
   private lo = 0;
@@ -348,6 +352,7 @@ export class EvState implements EvView {
   begin(d: NonNullable<Day['ev']>): void {
     this.d = d;
     this.socKwh = d.soc0Kwh;
+    this.startKwh = d.soc0Kwh;
     this.advance(0);
   }
 

@@ -49,6 +49,7 @@ import { SLOTS, DT } from './time.js';
  * | per appliance: running | 0/1 | it ran in the previous slot |
  * | ev_home, ev_soc, ev_needed, ev_due (with an EV) | 0/1, kWh, kWh, slots | –, ÷ capacity, ÷ capacity, slots to the next requirement ÷ 96 |
  * | ev_rate (with an EV) | kW | mean grid power the EV needs until due ÷ charge step, at most 4 (above 1 the slow level cannot make it) |
+ * | ev_start (with an EV) | kWh | SoC at 00:00, which the day must end with, ÷ capacity: before a trip it tells how much to charge beyond the departure target for the evening |
  * | peak | kW | running import peak ÷ contract |
  *
  * ## Reward
@@ -146,6 +147,7 @@ export function observationLayout(s: Scenario): Feature[] {
       f('ev.needed', 'kWh', 'energy to the next requirement ÷ capacity'),
       f('ev.due', 'slots', 'slots to the next requirement ÷ 96'),
       f('ev.rate', 'kW', `needed ÷ (η_c·Δt·slots to due) ÷ charge step, at most ${EV_RATE_MAX}`, 0, EV_RATE_MAX),
+      f('ev.start', 'kWh', 'SoC at 00:00, which the day must end with ÷ capacity'),
     );
   out.push(f('peak', 'kW', 'running import peak ÷ contract', 0, 2));
   return out;

@@ -175,6 +175,8 @@ export class Gateway {
   socKwh: number | null = null;
   private nextSlot = 0;
   private needed = 0;
+  /** The EV's SoC at 00:00 (the first row's reading): what the day must end with. */
+  private startKwh = 0;
 
   constructor(policy: LoadedPolicy) {
     const m = policy.manifest;
@@ -239,6 +241,7 @@ export class Gateway {
         'ev.needed': () => this.needed / ev.capacityKwh,
         'ev.due': (r) => due(r) / SLOTS,
         'ev.rate': (r) => evRate({ neededKwh: this.needed, dueSlot: r.ev!.dueSlot }, ev, r.slot, ev.rateMax),
+        'ev.start': () => this.startKwh / ev.capacityKwh,
       };
       if (evFeatures[name]) return evFeatures[name];
     }
@@ -293,11 +296,12 @@ export class Gateway {
     if (!ev || !r.ev) return;
     const off = v.maskOffsets[this.nApp];
     if (r.ev.socKwh !== null) this.socKwh = r.ev.socKwh;
+    if (r.slot === 0 && r.ev.socKwh !== null) this.startKwh = r.ev.socKwh;
     if (this.socKwh === null) throw new ReplayError(`${file} line ${r.line}, column ev_soc_kwh: expected the EV's SoC (kWh): the gateway does not know it yet (give it on the first row and when the EV comes back)`);
     const soc = this.socKwh;
     this.needed = Math.max(0, r.ev.targetKwh - soc);
     const home = r.ev.home === 1;
-    v.ev = { home, socKwh: soc, capacityKwh: ev.capacityKwh, levelsKw: this.levelsKw, neededKwh: this.needed, dueSlot: r.ev.dueSlot };
+    v.ev = { home, socKwh: soc, capacityKwh: ev.capacityKwh, levelsKw: this.levelsKw, neededKwh: this.needed, dueSlot: r.ev.dueSlot, startKwh: this.startKwh };
     if (!home) {
       mask[off] = 1;
       return;

@@ -9,6 +9,7 @@ import {
   loadScenario,
   makeEnv,
   noManagementAction,
+  observationLayout,
   playDay,
   RecordEpisodeStatistics,
   Rng,
@@ -169,6 +170,25 @@ describe('HomeEnv invariants', () => {
         info = r.info;
         if (r.terminated) break;
       }
+    }
+  });
+
+  it('ev.start is the SoC of 00:00 ÷ capacity all day, and the day must end with that SoC', async () => {
+    const at = observationLayout(paper).findIndex((f) => f.name === 'ev.start');
+    const env = makeEnv(paper);
+    for (let d = 0; d < 20; d++) {
+      let { observation, info } = env.reset({ seed: daySeed(9, d) });
+      const day = env.trajectory().day;
+      const start = Math.fround(day.ev!.soc0Kwh / paper.ev!.capacityKwh);
+      for (;;) {
+        expect(observation[at]).toBe(start);
+        const r = env.step(noManagementAction(info.home, new Int32Array(env.nComponents)));
+        observation = r.observation;
+        info = r.info;
+        if (r.terminated) break;
+      }
+      const log = env.trajectory();
+      expect(log.socKwh[SLOTS]).toBeGreaterThanOrEqual(day.ev!.soc0Kwh - 1e-6);
     }
   });
 

@@ -33,6 +33,9 @@ export const qlearningConfig = z.object({
    * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
    */
   peakShaping: z.boolean().default(true),
+  /** Greedy validation every this many episodes (0: none); model/ is the best validated policy (see train.ts). */
+  validateEvery: z.number().int().min(0).default(0),
+  validationDays: z.number().int().positive().default(16),
 });
 
 export const dqnConfig = z.object({
@@ -83,6 +86,13 @@ export const dqnConfig = z.object({
   peakShaping: z.boolean().default(false),
   /** Homes stepped together to collect experience (the vector env). */
   numEnvs: z.number().int().positive().default(8),
+  /**
+   * Greedy validation every this many episodes (0: none), on `validationDays` days that are neither
+   * training nor held-out days; model/ is the policy that validated best (SB3's EvalCallback with
+   * best_model_save_path). DQN's greedy policy swings from one target copy to the next.
+   */
+  validateEvery: z.number().int().min(0).default(64),
+  validationDays: z.number().int().positive().default(16),
 });
 
 export type QLearningConfig = z.output<typeof qlearningConfig>;

@@ -1,9 +1,9 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { FlattenAction, makeEnv, observationLayout, peakPotential, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
-import type { Agent, Algorithm } from '../agents/agent.js';
+import { daySeed, FlattenAction, makeEnv, observationLayout, peakPotential, playDay, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
+import { agentPolicy, type Agent, type Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
 
 /**
@@ -11,7 +11,11 @@ import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from
  *   config.json     everything that defines the run (algorithm, scenario and its hash, seed, episodes, hyper-parameters)
  *   metrics.csv     one row per episode, appended as it ends (a crash loses nothing written)
  *   checkpoint/     the agent and the loop state, replaced atomically every few minutes and at the end
- *   model/          the final agent, policy only (the online net or the table: what acting and export need)
+ *   model/          the policy, only what acting and export need (the online net or the table): with
+ *                   validation, the one that validated best (best/), else the final agent
+ *   validation.csv  with validation (`validateEvery` > 0): the greedy policy's mean score on the
+ *                   validation days every `validateEvery` episodes and at the end
+ *   best/           the best validated policy so far and its figures (best/validation.json)
  *   learning-curve.svg / .png
  * Training day e is daySeed(seed, e); `--resume` continues from the last checkpoint, dropping the
  * metrics rows written after it, so no episode is lost or counted twice.
@@ -52,6 +56,8 @@ export interface TrainOptions {
 
 export interface TrainResult {
   dir: string;
+  /** With validation: the policy model/ holds (the best validated), else null (the final agent). */
+  selected: Validation | null;
   episodes: number;
   seconds: number;
   steps: number;
@@ -122,10 +128,10 @@ function numEnvs(run: RunConfig): number {
   return run.algorithm === 'dqn' ? (run.config as DqnConfig).numEnvs : 1;
 }
 
-/** Truncate metrics.csv to the episodes before `done` (the rows after the last checkpoint are redone). */
-function trimMetrics(path: string, done: number): void {
+/** Truncate a per-episode CSV to the rows before episode `done` (the rows after the last checkpoint are redone). */
+function trimMetrics(path: string, done: number, columns: readonly string[] = METRIC_COLUMNS): void {
   if (!existsSync(path)) {
-    writeFileSync(path, `${METRIC_COLUMNS.join(',')}\n`);
+    writeFileSync(path, `${columns.join(',')}\n`);
     return;
   }
   const lines = readFileSync(path, 'utf8').split('\n').filter(Boolean);
@@ -136,6 +142,48 @@ function trimMetrics(path: string, done: number): void {
 interface LoopState {
   episodesDone: number;
   elapsedSec: number;
+}
+
+/**
+ * Validation day k of a run is daySeed(seed, VALIDATION_DAY_OFFSET + k): an index no training
+ * episode reaches, so validation days are never training days, and a seed other than the held-out
+ * one (evaluate's 100000), so never held-out days either.
+ */
+export const VALIDATION_DAY_OFFSET = 2_000_000_000;
+
+const VALIDATION_COLUMNS = ['episode', 'mean_score', 'mean_peak_kw', 'violations', 'best'] as const;
+
+export interface Validation {
+  /** Episodes trained when the policy was validated. */
+  episode: number;
+  meanScore: number;
+  meanPeakKw: number;
+  violations: number;
+  days: string;
+}
+
+/** The greedy policy's mean score J on the run's validation days. */
+export async function validate(agent: Agent, scenario: Scenario, seed: number, days: number, episode: number): Promise<Validation> {
+  const env = makeEnv(scenario);
+  const policy = agentPolicy('validation', agent, scenario);
+  let score = 0;
+  let peak = 0;
+  let violations = 0;
+  for (let k = 0; k < days; k++) {
+    const { summary } = await playDay(env, policy, daySeed(seed, VALIDATION_DAY_OFFSET + k));
+    score += summary.score;
+    peak += summary.peakKw;
+    violations += summary.violations;
+  }
+  return { episode, meanScore: score / days, meanPeakKw: peak / days, violations, days: `daySeed(${seed}, ${VALIDATION_DAY_OFFSET} + k), k = 0…${days - 1}` };
+}
+
+/** best/'s figures, or null when there is none (or it is ahead of the checkpoint: it will be redone). */
+function readBest(dir: string, episodesDone: number): Validation | null {
+  const path = join(dir, 'best', 'validation.json');
+  if (!existsSync(path)) return null;
+  const v = JSON.parse(readFileSync(path, 'utf8')) as Validation;
+  return v.episode <= episodesDone ? v : null;
 }
 
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -181,6 +229,31 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   }
   const metricsPath = join(dir, 'metrics.csv');
   trimMetrics(metricsPath, state.episodesDone);
+  const { validateEvery, validationDays } = run.config;
+  const validationPath = join(dir, 'validation.csv');
+  let best: Validation | null = null;
+  let lastValidated = -1;
+  if (validateEvery > 0) {
+    trimMetrics(validationPath, state.episodesDone + 1, VALIDATION_COLUMNS);
+    best = readBest(dir, state.episodesDone);
+    if (!best) rmSync(join(dir, 'best'), { recursive: true, force: true });
+    lastValidated = Number(readFileSync(validationPath, 'utf8').trim().split('\n').slice(1).at(-1)?.split(',')[0] ?? -1);
+  }
+  /** Validates the greedy policy after `episodesDone` episodes; keeps it in best/ when it is the best yet. */
+  const validateNow = async (episodesDone: number) => {
+    const v = await validate(agent, o.scenario, run.seed, validationDays, episodesDone);
+    lastValidated = episodesDone;
+    const better = v.violations === 0 && (best === null || v.meanScore < best.meanScore);
+    appendFileSync(validationPath, `${[v.episode, v.meanScore, v.meanPeakKw, v.violations, better ? 1 : 0].join(',')}\n`);
+    if (!better) return;
+    const tmp = join(dir, 'best.tmp');
+    rmSync(tmp, { recursive: true, force: true });
+    await agent.save(tmp, { policyOnly: true });
+    writeFileSync(join(tmp, 'validation.json'), `${JSON.stringify(v, null, 2)}\n`);
+    rmSync(join(dir, 'best'), { recursive: true, force: true });
+    renameSync(tmp, join(dir, 'best'));
+    best = v;
+  };
 
   const n = numEnvs(run);
   // Episodes go in rounds of n homes (home i of round k plays episode k·n + i).
@@ -277,6 +350,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       appendFileSync(metricsPath, `${row.join(',')}\n`);
     }
     const done = (round + 1) * n;
+    if (validateEvery > 0 && Math.floor(done / validateEvery) > Math.floor((done - n) / validateEvery) && round + 1 < rounds) await validateNow(done);
     const recent = returns.slice(-20);
     bar?.update(done, {
       ret: (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4),
@@ -295,15 +369,18 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
   const episodesDone = stopRound * n;
+  const finished = stopRound === rounds;
+  if (finished && validateEvery > 0 && lastValidated !== episodesDone) await validateNow(episodesDone);
   await checkpoint(episodesDone);
   bar?.stop();
-  if (stopRound === rounds) {
+  if (finished) {
     rmSync(join(dir, 'model'), { recursive: true, force: true });
-    await agent.save(join(dir, 'model'), { policyOnly: true });
+    if (best) cpSync(join(dir, 'best'), join(dir, 'model'), { recursive: true });
+    else await agent.save(join(dir, 'model'), { policyOnly: true });
     await writeLearningCurve(dir);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const result = { dir, episodes: episodesDone, seconds, steps: agent.steps, updates: agent.updates };
+  const result = { dir, episodes: episodesDone, seconds, steps: agent.steps, updates: agent.updates, selected: finished ? best : null };
   agent.dispose();
   return result;
 }

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../env/index.js';
-import { train } from '../../training/train.js';
+import { loadAgent, train, validate } from '../../training/train.js';
 import { evaluate } from '../../training/evaluate.js';
 
 const paper = loadScenario('paper-apartment');
@@ -69,6 +69,44 @@ describe('rescoin train', () => {
     expect(code).toBe(0);
     const episodes = metricRows(dir).map((x) => Number(x[0]));
     expect(episodes).toEqual(Array.from({ length: 4000 }, (_, e) => e));
+  });
+});
+
+describe('validation', () => {
+  const rows = (dir: string) =>
+    readFileSync(join(dir, 'validation.csv'), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',').map(Number));
+
+  it('validates every validateEvery episodes and at the end; model/ is the best validated policy; a resumed run validates the same', async () => {
+    const overrides = { validateEvery: 10, validationDays: 3 };
+    const whole = join(tmp(), 'val-whole');
+    const r = await train({ scenario: paper, algorithm: 'qlearning', episodes: 35, seed: 7, out: whole, resume: false, overrides });
+    const v = rows(whole);
+    expect(v.map((x) => x[0])).toEqual([10, 20, 30, 35]);
+    // The best column marks each new best, and the selected policy is the lowest mean score.
+    let best = Infinity;
+    for (const [, score, , violations, flag] of v) {
+      const better = violations === 0 && score < best;
+      expect(flag).toBe(better ? 1 : 0);
+      if (better) best = score;
+    }
+    expect(r.selected?.meanScore).toBe(best);
+    expect(JSON.parse(readFileSync(join(whole, 'best', 'validation.json'), 'utf8'))).toEqual(r.selected);
+    // model/ is that policy: validated again, it scores the same.
+    const agent = await loadAgent('qlearning', join(whole, 'model'), paper);
+    expect((await validate(agent, paper, 7, 3, r.selected!.episode)).meanScore).toBe(best);
+    agent.dispose();
+    expect(readFileSync(join(whole, 'model', 'qtable.json'), 'utf8')).toBe(readFileSync(join(whole, 'best', 'qtable.json'), 'utf8'));
+
+    const parts = join(tmp(), 'val-parts');
+    await train({ scenario: paper, algorithm: 'qlearning', episodes: 35, seed: 7, out: parts, resume: false, overrides, stopAfter: 15 });
+    expect(rows(parts).map((x) => x[0])).toEqual([10]);
+    const resumed = await train({ scenario: paper, algorithm: 'qlearning', episodes: 35, seed: 7, out: parts, resume: true });
+    expect(rows(parts)).toEqual(v);
+    expect(resumed.selected).toEqual(r.selected);
   });
 });
 

@@ -9,7 +9,7 @@ import { maskedArgmax } from '../agents/agent.js';
 import { initBackend } from '../models/backend.js';
 import { loadQNet } from '../models/qnet.js';
 import type { LoadedPolicy } from '../models/runtime.js';
-import { exportPolicy, QUANTIZATIONS } from '../training/export.js';
+import { exportPolicy, QUANTIZATIONS, quantizeModel } from '../training/export.js';
 import { train } from '../training/train.js';
 import { median, writeResults } from './common.js';
 
@@ -20,7 +20,8 @@ import { median, writeResults } from './common.js';
  *   (`model.predict` on one observation, then the same masked argmax), on the decisions of 20
  *   held-out days;
  * - the folder size for each quantisation, how often each agrees with tfjs's float32 choice, and
- *   its gap to the MILP optimum on 10 held-out days (the float32 runtime's is the trainer's).
+ *   its gap to the MILP optimum on 10 held-out days (the float32 runtime's is the trainer's), and
+ *   how often plainly rounded uint8 (tfjs-converter's, without export's calibration) agrees.
  * The network is the default DQN config's: the run in $BENCH_EXPORT_RUN, else runs/quickstart when it
  * exists (`npm start`), else 8 training days of the default config (not trained yet: latency and
  * size do not depend on the weights, agreement does). Goals: < 20 µs per decision, < 100 KB with uint8.
@@ -139,6 +140,20 @@ const reference = obs.map((_, i) => tfjsAction(i));
 const tfjs = { backend, ...latency(n, { tfjs: tfjsAction }, 3, 1).tfjs };
 model.dispose();
 
+// Plain per-tensor uint8 rounding (tfjs-converter's), beside export's calibrated uint8.
+const plain = quantizeModel(exported.none.dir, 'uint8');
+const plainModel = await tf.loadLayersModel(
+  tf.io.fromMemory({ modelTopology: plain.modelJson.modelTopology as object, weightSpecs: plain.modelJson.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: plain.weights.slice().buffer }),
+);
+let plainSame = 0;
+for (let i = 0; i < n; i++) {
+  const q = tf.tidy(() => plainModel.predict(tf.tensor2d(obs[i], [1, obs[i].length])) as tf.Tensor);
+  if (maskedArgmax(q.dataSync(), masks[i]) === reference[i]) plainSame++;
+  q.dispose();
+}
+plainModel.dispose();
+const plainUint8AgreementPct = Math.round((10000 * plainSame) / n) / 100;
+
 // The gap to the MILP optimum on 10 held-out days: Σ(J − J*) / Σ(J_asap − J*).
 const days: Day[] = Array.from({ length: 10 }, (_, d) => drawDay(s, daySeed(100000, d)));
 const env = makeEnv(s);
@@ -176,7 +191,7 @@ const config = f32.p.manifest.config as { hidden: number[]; dueling: boolean };
 const none = runtime.none as { medianUs: number; p99Us: number };
 const uint8 = runtime.uint8 as { bytes: number };
 const goals = { latencyUs: GOAL_US, uint8Bytes: GOAL_BYTES, latencyMet: none.medianUs < GOAL_US, uint8SizeMet: uint8.bytes < GOAL_BYTES };
-const path = writeResults('export', { scenario: s.id, run: source, network: { hidden: config.hidden, dueling: config.dueling, observation: f32.p.manifest.observation.size, actions: f32.p.manifest.action.n }, decisions: n, runtime, tfjs, goals });
+const path = writeResults('export', { scenario: s.id, run: source, network: { hidden: config.hidden, dueling: config.dueling, observation: f32.p.manifest.observation.size, actions: f32.p.manifest.action.n }, decisions: n, runtime, plainUint8AgreementPct, tfjs, goals });
 rmSync(scratch, { recursive: true, force: true });
 
 console.log(`network: hidden [${config.hidden.join(', ')}], dueling ${config.dueling}, ${f32.p.manifest.observation.size} → ${f32.p.manifest.action.n} (${source}); ${n} decisions of 20 held-out days`);
@@ -187,6 +202,7 @@ for (const q of QUANTIZATIONS) {
     `  policy.mjs, ${q.padEnd(8)}     ${r.medianUs.toFixed(2).padStart(7)} ${r.p99Us.toFixed(2).padStart(7)} ${r.bestRoundMedianUs.toFixed(2).padStart(10)}   ${(r.bytes / 1000).toFixed(1).padStart(7)} kB   ${r.agreementWithTfjsPct.toFixed(2).padStart(6)} %        ${r.gapPct.toFixed(2)} %`,
   );
 }
+console.log(`  (uint8 rounded plainly, as tfjs-converter does, without export's calibration: agrees ${plainUint8AgreementPct.toFixed(2)} %)`);
 console.log(`  tfjs (${backend}) predict       ${tfjs.medianUs.toFixed(2).padStart(7)} ${tfjs.p99Us.toFixed(2).padStart(7)} ${tfjs.bestRoundMedianUs.toFixed(2).padStart(10)}`);
 console.log(`goals: < ${GOAL_US} µs per decision: ${goals.latencyMet ? 'met' : 'missed'}; < ${GOAL_BYTES / 1000} kB with uint8: ${goals.uint8SizeMet ? 'met' : 'missed'}`);
 console.log(`wrote ${path}`);

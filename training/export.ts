@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { daySeed, FlattenAction, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
+import { calibrateUint8, uint8Code, uint8Grid, type CalibratedNet, type DenseNet, type Uint8Tensor } from '../models/quantize.js';
 import { policyStats, type DayFigures } from './stats.js';
 import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type PolicyCheck, type PolicyManifest, type Quantization, type WeightFile } from '../models/runtime.js';
 
@@ -107,35 +108,14 @@ export function floatToHalf(v: number): number {
   return sign | half;
 }
 
-/** Round half to even, as numpy's np.round. */
-const roundEven = (x: number): number => {
-  const r = Math.round(x);
-  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-};
-
 /**
  * Per-tensor affine uint8 (tfjs-converter `quantize_weights`): scale = (max − min)/255, the range
  * nudged so that 0 is exactly representable when it lies inside, q = round((clip(w) − min)/scale);
  * the value is q·scale + min. A constant tensor is all zeros with scale 1 and min its value.
  */
-export function quantizeUint8(values: Float32Array): { q: Uint8Array; min: number; scale: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
-  const q = new Uint8Array(values.length);
-  if (!(hi > lo)) return { q, min: values.length ? lo : 0, scale: 1 };
-  const scale = (hi - lo) / 255;
-  let min = lo;
-  let max = hi;
-  if (lo <= 0 && 0 <= hi) {
-    min = -roundEven(-lo / scale) * scale;
-    max = 255 * scale + min;
-  }
-  for (let i = 0; i < values.length; i++) q[i] = roundEven((Math.min(max, Math.max(min, values[i])) - min) / scale);
-  return { q, min, scale };
+export function quantizeUint8(values: Float32Array): Uint8Tensor {
+  const g = uint8Grid(values);
+  return { q: Uint8Array.from(values, (v) => uint8Code(v, g)), min: g.min, scale: g.scale };
 }
 
 interface WeightSpec {
@@ -152,43 +132,85 @@ interface ModelJson {
 }
 
 /**
+ * The Dense stack of a rescoin Q-network (models/qnet.ts: ReLU layers hidden1…, then value +
+ * advantage, or q), read from a layers-format topology and its float32 weights; null for any other
+ * network, which is then quantised plainly.
+ */
+export function denseNet(topology: unknown, weights: Map<string, { shape: number[]; values: Float32Array }>): DenseNet | null {
+  const layers = (topology as { config?: { layers?: { class_name: string; config: { name: string; activation?: string } }[] } }).config?.layers;
+  if (!Array.isArray(layers)) return null;
+  const dense = layers.filter((l) => l.class_name === 'Dense').map((l) => l.config);
+  const read = (name: string, relu: boolean) => {
+    const k = weights.get(`${name}/kernel`);
+    const b = weights.get(`${name}/bias`);
+    if (!k || !b || k.shape.length !== 2 || b.values.length !== k.shape[1]) return null;
+    return { name, nIn: k.shape[0], nOut: k.shape[1], kernel: k.values, bias: b.values, relu };
+  };
+  const hidden = dense.filter((l) => /^hidden\d+$/.test(l.name));
+  const headNames = dense.filter((l) => !hidden.includes(l)).map((l) => l.name).sort();
+  const dueling = headNames.join() === 'advantage,value';
+  if (hidden.length === 0 || hidden.some((l) => l.activation !== 'relu') || !(dueling || headNames.join() === 'q')) return null;
+  const net = { hidden: hidden.map((l) => read(l.name, true)), heads: headNames.map((n) => read(n, false)) };
+  if ([...net.hidden, ...net.heads].some((l) => l === null)) return null;
+  return { hidden: net.hidden as DenseNet['hidden'], heads: net.heads as DenseNet['heads'], scoredHeads: [dueling ? 'advantage' : 'q'] };
+}
+
+/**
  * Rewrites a float32 tfjs layers model (model.json + its weight files) as one weights.bin,
  * quantised per tensor as asked: the specs gain `quantization` exactly as tfjs-converter writes it,
- * so `tf.loadLayersModel` reads the result too.
+ * so `tf.loadLayersModel` reads the result too. For uint8 with `calibration` observations, a
+ * rescoin Q-network's kernels are calibrated (models/quantize.ts: equalised, GPTQ-rounded) and its
+ * biases stay float32; without them, or for another network, every tensor is rounded plainly.
  */
-export function quantizeModel(modelDir: string, quantize: Quantization): { modelJson: ModelJson; weights: Uint8Array } {
+export function quantizeModel(modelDir: string, quantize: Quantization, calibration?: readonly ArrayLike<number>[]): { modelJson: ModelJson; weights: Uint8Array } {
   const json = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as ModelJson;
   const data = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths).map((p) => readFileSync(join(modelDir, p))));
   const specs = json.weightsManifest.flatMap((g) => g.weights);
-  const chunks: Uint8Array[] = [];
-  const out: WeightSpec[] = [];
+  const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
   let at = 0;
   for (const s of specs) {
     if (s.dtype !== 'float32' || s.quantization) throw new Error(`${modelDir}/model.json: weight ${s.name} is ${s.quantization ? `already quantized (${s.quantization.dtype})` : s.dtype}; expected float32`);
     const size = s.shape.reduce((a, b) => a * b, 1);
+    if (at + size * 4 > data.byteLength) break;
     const values = new Float32Array(size);
     const view = new DataView(data.buffer, data.byteOffset + at, size * 4);
     for (let i = 0; i < size; i++) values[i] = view.getFloat32(4 * i, true);
     at += size * 4;
-    if (quantize === 'none') {
-      const b = new Uint8Array(size * 4);
-      const dv = new DataView(b.buffer);
-      values.forEach((v, i) => dv.setFloat32(4 * i, v, true));
-      chunks.push(b);
+    tensors.set(s.name, { shape: s.shape, values });
+  }
+  if (at !== data.byteLength) throw new Error(`${modelDir}/model.json: the weights manifest describes ${specs.reduce((n, s) => n + 4 * s.shape.reduce((a, b) => a * b, 1), 0)} bytes, the weight files hold ${data.byteLength}`);
+  let calibrated: CalibratedNet | null = null;
+  if (quantize === 'uint8' && calibration?.length) {
+    const net = denseNet(json.modelTopology, tensors);
+    if (net) calibrated = calibrateUint8(net, calibration);
+  }
+  const chunks: Uint8Array[] = [];
+  const out: WeightSpec[] = [];
+  const float32 = (values: Float32Array) => {
+    const b = new Uint8Array(values.length * 4);
+    const dv = new DataView(b.buffer);
+    values.forEach((v, i) => dv.setFloat32(4 * i, v, true));
+    return b;
+  };
+  for (const s of specs) {
+    const { values } = tensors.get(s.name)!;
+    const [layer, part] = s.name.split('/');
+    const cal = calibrated?.layers.get(layer);
+    if (quantize === 'none' || (cal && part === 'bias')) {
+      chunks.push(float32(cal && part === 'bias' ? cal.bias : values));
       out.push({ name: s.name, shape: s.shape, dtype: 'float32' });
     } else if (quantize === 'float16') {
-      const b = new Uint8Array(size * 2);
+      const b = new Uint8Array(values.length * 2);
       const dv = new DataView(b.buffer);
       values.forEach((v, i) => dv.setUint16(2 * i, floatToHalf(v), true));
       chunks.push(b);
       out.push({ name: s.name, shape: s.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
     } else {
-      const { q, min, scale } = quantizeUint8(values);
+      const { q, min, scale } = cal && part === 'kernel' ? cal.kernel : quantizeUint8(values);
       chunks.push(q);
       out.push({ name: s.name, shape: s.shape, dtype: 'float32', quantization: { dtype: 'uint8', min, scale } });
     }
   }
-  if (at !== data.byteLength) throw new Error(`${modelDir}/model.json: the weights manifest describes ${at} bytes, the weight files hold ${data.byteLength}`);
   const modelJson: ModelJson = { ...json, weightsManifest: [{ paths: ['weights.bin'], weights: out }] };
   return { modelJson, weights: new Uint8Array(Buffer.concat(chunks)) };
 }
@@ -344,18 +366,28 @@ export function findEvaluation(runDir: string, report?: string): Record<string, 
 // ---------------------------------------------------------------------------------------------
 // Export
 
-async function dqnWeights(modelDir: string, out: string, quantize: Quantization, s: Scenario, obsSize: number, nActions: number): Promise<{ files: string[]; checks: PolicyCheck[] }> {
+/** Training days whose decisions calibrate uint8 weights (export's agreement days are held out). */
+const CALIBRATION_DAYS = 60;
+
+async function dqnWeights(modelDir: string, out: string, quantize: Quantization, s: Scenario, obsSize: number, nActions: number, trainingSeed: number): Promise<{ files: string[]; checks: PolicyCheck[] }> {
   const agent = JSON.parse(readFileSync(join(modelDir, 'agent.json'), 'utf8')) as { obsSize: number; nActions: number };
   if (agent.obsSize !== obsSize || agent.nActions !== nActions)
     throw new Error(`${modelDir}: the network takes ${agent.obsSize} features and gives ${agent.nActions} actions, but scenario ${s.id} has ${obsSize} and ${nActions}: retrain it with this version`);
-  const { modelJson, weights } = quantizeModel(join(modelDir, 'online'), quantize);
-  writeFileSync(join(out, 'weights.bin'), weights);
-  writeFileSync(join(out, 'model.json'), JSON.stringify(modelJson));
-  // Check values: what tfjs computes with the exported (quantised) weights, as the trainer does.
   const { initBackend } = await import('../models/backend.js');
   await initBackend('auto');
   const tf = await import('@tensorflow/tfjs');
   const { loadQNet } = await import('../models/qnet.js');
+  let calibration: Float32Array[] | undefined;
+  if (quantize === 'uint8') {
+    const trainer = await loadQNet(join(modelDir, 'online'));
+    calibration = [];
+    await playGreedy(trainer, s, trainingSeed, CALIBRATION_DAYS, (obs) => calibration!.push(obs.slice()));
+    trainer.dispose();
+  }
+  const { modelJson, weights } = quantizeModel(join(modelDir, 'online'), quantize, calibration);
+  writeFileSync(join(out, 'weights.bin'), weights);
+  writeFileSync(join(out, 'model.json'), JSON.stringify(modelJson));
+  // Check values: what tfjs computes with the exported (quantised) weights, as the trainer does.
   const model = await loadQNet(out);
   const checks = checkObservations(s, [0, 84]).map((obs) => {
     const q = tf.tidy(() => model.predict(tf.tensor2d(obs, [1, obs.length])) as import('@tensorflow/tfjs').Tensor);
@@ -365,6 +397,32 @@ async function dqnWeights(modelDir: string, out: string, quantize: Quantization,
   });
   model.dispose();
   return { files: ['model.json', 'weights.bin'], checks };
+}
+
+/**
+ * Plays days daySeed(seed, 0…days−1) with `model`'s greedy masked choice (tfjs, float32), calling
+ * `visit` with each decision's observation, mask, Q-values and the action played.
+ */
+async function playGreedy(model: import('@tensorflow/tfjs').LayersModel, s: Scenario, seed: number, days: number, visit: (obs: Float32Array, mask: Uint8Array, q: Float32Array | Int32Array | Uint8Array, action: number) => void): Promise<void> {
+  const tf = await import('@tensorflow/tfjs');
+  const env = makeEnv(s);
+  const flat = new FlattenAction(makeEnv(s));
+  for (let d = 0; d < days; d++) {
+    let { observation, info } = env.reset({ seed: daySeed(seed, d) });
+    for (;;) {
+      const mask = flat.flatMask(info.home);
+      // Read outside tidy, as DqnAgent.qValues does.
+      const t = tf.tidy(() => model.predict(tf.tensor2d(observation, [1, observation.length])) as import('@tensorflow/tfjs').Tensor);
+      const q = t.dataSync();
+      t.dispose();
+      const action = maskedArgmax(q, mask);
+      visit(observation, mask, q, action);
+      const r = env.step(flat.unflatten(action));
+      observation = r.observation;
+      info = r.info;
+      if (r.terminated) break;
+    }
+  }
 }
 
 async function tableWeights(modelDir: string, out: string, s: Scenario): Promise<{ files: string[]; checks: PolicyCheck[] }> {
@@ -388,31 +446,15 @@ const AGREEMENT_DAYS = 10;
  * the trainer's own Q-values (near-ties lose little). Quantised weights are judged by this.
  */
 async function measureAgreement(onlineDir: string, exported: LoadedPolicy, s: Scenario): Promise<Agreement> {
-  const tf = await import('@tensorflow/tfjs');
   const { loadQNet } = await import('../models/qnet.js');
   const model = await loadQNet(onlineDir);
-  const env = makeEnv(s);
-  const flat = new FlattenAction(makeEnv(s));
   let decisions = 0;
   const losses: number[] = [];
-  for (let d = 0; d < AGREEMENT_DAYS; d++) {
-    let { observation, info } = env.reset({ seed: daySeed(AGREEMENT_SEED, d) });
-    for (;;) {
-      const mask = flat.flatMask(info.home);
-      // Read outside tidy, as DqnAgent.qValues does.
-      const t = tf.tidy(() => model.predict(tf.tensor2d(observation, [1, observation.length])) as import('@tensorflow/tfjs').Tensor);
-      const q = t.dataSync();
-      t.dispose();
-      const trainer = maskedArgmax(q, mask);
-      const mine = exported.act(observation, mask);
-      decisions++;
-      if (mine !== trainer) losses.push(q[trainer] - q[mine]);
-      const r = env.step(flat.unflatten(trainer));
-      observation = r.observation;
-      info = r.info;
-      if (r.terminated) break;
-    }
-  }
+  await playGreedy(model, s, AGREEMENT_SEED, AGREEMENT_DAYS, (obs, mask, q, trainer) => {
+    const mine = exported.act(obs, mask);
+    decisions++;
+    if (mine !== trainer) losses.push(q[trainer] - q[mine]);
+  });
   model.dispose();
   losses.sort((a, b) => a - b);
   return {
@@ -447,7 +489,7 @@ export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
   const layout = observationLayout(s);
   const action = actionLayout(s);
   const { files, checks } =
-    run.algorithm === 'dqn' ? await dqnWeights(modelDir, out, quantize, s, layout.length, action.n) : await tableWeights(modelDir, out, s);
+    run.algorithm === 'dqn' ? await dqnWeights(modelDir, out, quantize, s, layout.length, action.n, run.seed) : await tableWeights(modelDir, out, s);
   const weightFiles: WeightFile[] = files.map((path) => {
     const data = readFileSync(join(out, path));
     return { path, bytes: data.byteLength, sha256: sha256(data) };

@@ -14,7 +14,8 @@ import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type 
  * policy as a self-contained folder for a home gateway. models/runtime.ts is the spec of the folder
  * (policy.json, the weights formats, policy.mjs); this module writes it:
  *   1. reads the run (config.json, model/) and the scenario it was trained on (same hash, or refuse);
- *   2. writes the weights: DQN `model.json` + `weights.bin` (quantised when asked), Q-learning `qtable.json`;
+ *   2. writes the weights: DQN `model.json` + `weights.bin` (quantised when asked; uint8 is calibrated
+ *      on the decisions of the run's first 60 training days, models/quantize.ts), Q-learning `qtable.json`;
  *   3. computes the check values with the trainer's own code (tfjs for DQN, `stateKey` for Q-learning);
  *   4. copies the compiled runtime as `policy.mjs`, writes `policy.json` last, then loads the folder
  *      through that policy.mjs, which recomputes the checks: a folder that does not act like the

@@ -134,14 +134,14 @@ export async function main(argv: string[]): Promise<void> {
           .option('agent', { choices: ['qlearning', 'dqn'] as const, default: 'dqn' as const, describe: 'Algorithm' })
           .option('episodes', { type: 'number', default: 400, describe: 'Training days (DQN rounds them up to a multiple of its numEnvs homes)' })
           .option('seed', { type: 'number', default: 1, describe: 'Run seed K: episode e plays day daySeed(K, e); evaluation uses other seeds' })
-          .option('out', { type: 'string', demandOption: true, describe: 'Run folder: config.json, metrics.csv, checkpoint/, model/, learning-curve.svg/.png' })
+          .option('out', { type: 'string', demandOption: true, describe: 'Run folder: config.json, metrics.csv, checkpoint/, validation.csv and best/ (DQN: the greedy policy validated every 64 episodes), model/ (the best validated policy, else the last), learning-curve.svg/.png' })
           .option('resume', { type: 'boolean', default: false, describe: 'Continue the run in --out from its last checkpoint (a larger --episodes extends it)' })
           .option('overwrite', { type: 'boolean', default: false, describe: 'Replace a run already in --out' })
           .check((a) => {
             if (a.resume && a.overwrite) throw new Error('--resume and --overwrite exclude each other');
             return true;
           })
-          .option('config', { type: 'string', describe: 'JSON file of hyper-parameters overriding the defaults (agents/config.ts)' })
+          .option('config', { type: 'string', describe: 'JSON file of hyper-parameters overriding the defaults (agents/config.ts), e.g. {"learningRate": 0.001, "validateEvery": 0}' })
           .option('checkpoint-minutes', { type: 'number', default: 2, describe: 'Minutes between checkpoints (one is also written at the end)' })
           .option('progress', { type: 'boolean', default: true, describe: 'Progress bar on stderr (--no-progress to hide it)' })
           .check((a) => {

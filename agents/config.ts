@@ -5,6 +5,17 @@ import { z } from 'zod';
  * config.json holds the full, resolved config; `rescoin train --config file.json` overrides fields.
  */
 
+/**
+ * Greedy validation every `validateEvery` episodes (0: none), on `validationDays` days that are
+ * neither training nor held-out days; model/ is the policy that validated best (SB3's EvalCallback
+ * with best_model_save_path; see train.ts). On for DQN, whose greedy policy swings from one target
+ * copy to the next; off for Q-learning, whose runs are long and whose table is large to copy.
+ */
+const validation = (validateEvery: number) => ({
+  validateEvery: z.number().int().min(0).default(validateEvery),
+  validationDays: z.number().int().positive().default(16),
+});
+
 export const qlearningConfig = z.object({
   /** Discount. 1: a day is a finite episode and the slot is in the state, so −J is undiscounted. */
   gamma: z.number().min(0).max(1).default(1),
@@ -33,9 +44,7 @@ export const qlearningConfig = z.object({
    * charged when it becomes unavoidable. Potential-based, so the optimum is unchanged; metrics stay unshaped.
    */
   peakShaping: z.boolean().default(true),
-  /** Greedy validation every this many episodes (0: none); model/ is the best validated policy (see train.ts). */
-  validateEvery: z.number().int().min(0).default(0),
-  validationDays: z.number().int().positive().default(16),
+  ...validation(0),
 });
 
 export const dqnConfig = z.object({
@@ -86,13 +95,7 @@ export const dqnConfig = z.object({
   peakShaping: z.boolean().default(false),
   /** Homes stepped together to collect experience (the vector env). */
   numEnvs: z.number().int().positive().default(8),
-  /**
-   * Greedy validation every this many episodes (0: none), on `validationDays` days that are neither
-   * training nor held-out days; model/ is the policy that validated best (SB3's EvalCallback with
-   * best_model_save_path). DQN's greedy policy swings from one target copy to the next.
-   */
-  validateEvery: z.number().int().min(0).default(64),
-  validationDays: z.number().int().positive().default(16),
+  ...validation(64),
 });
 
 export type QLearningConfig = z.output<typeof qlearningConfig>;

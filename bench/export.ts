@@ -130,12 +130,14 @@ const n = obs.length;
 // tfjs: the trainer's way to act on one observation (DqnAgent.qValues, then maskedArgmax).
 const backend = await initBackend('auto');
 const model = await loadQNet(exported.none.dir);
-const tfjsAction = (i: number) => {
-  const q = tf.tidy(() => model.predict(tf.tensor2d(obs[i], [1, obs[i].length])) as tf.Tensor);
+/** A tfjs model's choice on decision i, as the trainer makes it. */
+const choice = (m: tf.LayersModel) => (i: number) => {
+  const q = tf.tidy(() => m.predict(tf.tensor2d(obs[i], [1, obs[i].length])) as tf.Tensor);
   const values = q.dataSync();
   q.dispose();
   return maskedArgmax(values, masks[i]);
 };
+const tfjsAction = choice(model);
 const reference = obs.map((_, i) => tfjsAction(i));
 const tfjs = { backend, ...latency(n, { tfjs: tfjsAction }, 3, 1).tfjs };
 model.dispose();
@@ -145,12 +147,8 @@ const plain = quantizeModel(exported.none.dir, 'uint8');
 const plainModel = await tf.loadLayersModel(
   tf.io.fromMemory({ modelTopology: plain.modelJson.modelTopology as object, weightSpecs: plain.modelJson.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: plain.weights.slice().buffer }),
 );
-let plainSame = 0;
-for (let i = 0; i < n; i++) {
-  const q = tf.tidy(() => plainModel.predict(tf.tensor2d(obs[i], [1, obs[i].length])) as tf.Tensor);
-  if (maskedArgmax(q.dataSync(), masks[i]) === reference[i]) plainSame++;
-  q.dispose();
-}
+const plainAction = choice(plainModel);
+const plainSame = reference.filter((a, i) => plainAction(i) === a).length;
 plainModel.dispose();
 const plainUint8AgreementPct = Math.round((10000 * plainSame) / n) / 100;
 

@@ -167,7 +167,7 @@ export async function main(argv: string[]): Promise<void> {
         });
         console.log(`trained ${args.agent} for ${r.episodes} episodes (${r.steps.toLocaleString('en-US')} steps, ${r.updates.toLocaleString('en-US')} updates) in ${r.seconds.toFixed(1)} s: ${r.dir}`);
         if (r.selected)
-          console.log(`model/ holds the policy after episode ${r.selected.episode}, the best on ${r.selected.days.replace(/.*k = 0…(\d+)$/, (_, k: string) => `${Number(k) + 1}`)} validation days (mean J ${r.selected.meanScore.toFixed(4)} €; see validation.csv)`);
+          console.log(`model/ holds the policy after episode ${r.selected.episode}, the best on ${r.selected.dayCount} validation days (mean J ${r.selected.meanScore.toFixed(4)} €; see validation.csv)`);
       },
     )
     .command(

@@ -159,6 +159,8 @@ export interface Validation {
   meanScore: number;
   meanPeakKw: number;
   violations: number;
+  /** How many validation days, and which. */
+  dayCount: number;
   days: string;
 }
 
@@ -175,7 +177,7 @@ export async function validate(agent: Agent, scenario: Scenario, seed: number, d
     peak += summary.peakKw;
     violations += summary.violations;
   }
-  return { episode, meanScore: score / days, meanPeakKw: peak / days, violations, days: `daySeed(${seed}, ${VALIDATION_DAY_OFFSET} + k), k = 0…${days - 1}` };
+  return { episode, meanScore: score / days, meanPeakKw: peak / days, violations, dayCount: days, days: `daySeed(${seed}, ${VALIDATION_DAY_OFFSET} + k), k = 0…${days - 1}` };
 }
 
 /** best/'s figures, or null when there is none (or it is ahead of the checkpoint: it will be redone). */

@@ -3,14 +3,19 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const folders = ['env', 'baseline', 'agents', 'models', 'rescoin', 'training'];
+const folders = ['runtime', 'env', 'baseline', 'agents', 'models', 'training', 'evaluation', 'export', 'ledger', 'community', 'cli'];
 const allowed = {
-  env: [],
-  baseline: ['env'],
-  agents: ['env', 'models'],
-  models: [],
-  rescoin: ['env'],
-  training: folders,
+  runtime: [],
+  env: ['runtime'],
+  baseline: ['env', 'runtime'],
+  agents: ['env', 'runtime', 'models'],
+  models: ['runtime'],
+  training: ['runtime', 'env', 'baseline', 'agents', 'models'],
+  evaluation: ['runtime', 'env', 'baseline', 'agents', 'models', 'training'],
+  export: ['runtime', 'env', 'baseline', 'agents', 'models', 'training', 'evaluation'],
+  ledger: ['env'],
+  community: folders.filter((f) => f !== 'community' && f !== 'cli'),
+  cli: folders.filter((f) => f !== 'cli'),
 };
 
 const boundary = (folder) => {
@@ -42,13 +47,13 @@ export default tseslint.config(
     },
   },
   ...folders.map(boundary),
-  // models/runtime.ts is copied alone to a gateway as policy.mjs: Node's built-ins only (issue 5).
+  // runtime/ is bundled alone into a gateway's policy.mjs: Node's built-ins only (DESIGN.md, Layout).
   {
-    files: ['models/runtime.ts'],
+    files: ['runtime/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(?!node:(fs|path|crypto)$)', message: 'models/runtime.ts ships alone as a gateway policy.mjs: it may import node:fs, node:path and node:crypto only.' }] },
+        { patterns: [{ regex: '^(?!node:(fs|path|crypto)$|\\./)', message: 'runtime/ ships alone as a gateway policy.mjs: it may import node:fs, node:path, node:crypto and its own files only.' }] },
       ],
     },
   },

@@ -1,3 +1,3 @@
 export * from './env/index.js';
 export * from './baseline/index.js';
-export * from './rescoin/index.js';
+export * from './ledger/index.js';

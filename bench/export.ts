@@ -8,8 +8,8 @@ import { asapPolicy, solveDay } from '../baseline/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { initBackend } from '../models/backend.js';
 import { loadQNet } from '../models/qnet.js';
-import type { LoadedPolicy } from '../models/runtime.js';
-import { exportPolicy, QUANTIZATIONS, quantizeModel } from '../training/export.js';
+import type { LoadedPolicy } from '../runtime/policy.js';
+import { exportPolicy, QUANTIZATIONS, quantizeModel } from '../export/export.js';
 import { train } from '../training/train.js';
 import { median, writeResults } from './common.js';
 
@@ -118,7 +118,7 @@ function latency(n: number, deciders: Record<string, (i: number) => number>, rou
 
 const { source, exported } = await chooseRun();
 const load = async (dir: string) => {
-  const rt = (await import(pathToFileURL(join(dir, 'policy.mjs')).href)) as typeof import('../models/runtime.js');
+  const rt = (await import(pathToFileURL(join(dir, 'policy.mjs')).href)) as typeof import('../runtime/policy.js');
   const t0 = performance.now();
   const p = rt.loadPolicy(dir);
   return { p, loadMs: Math.round((performance.now() - t0) * 10) / 10 };

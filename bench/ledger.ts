@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign, verify, type KeyObject } from 'node:crypto';
-import { chainPath, generateKeyPair, Ledger, loadPrivateKey, sha256Hex, verifyBytes } from '../rescoin/index.js';
+import { chainPath, generateKeyPair, Ledger, loadPrivateKey, sha256Hex, verifyBytes } from '../ledger/index.js';
 import { Rng } from '../env/index.js';
 import { median, writeResults } from './common.js';
 

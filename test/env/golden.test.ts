@@ -95,7 +95,7 @@ describe('golden trajectories', () => {
         const now = record(id, p);
         for (let d = 0; d < DAYS; d++) {
           const want = golden[id][p][d];
-          expect({ day: d, ...now[d] }).toEqual({ day: d, ...want });
+          expect({ dayIndex: d, ...now[d] }).toEqual({ dayIndex: d, ...want });
         }
       });
 });

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../env/index.js';
 import { loadAgent, train, validate } from '../../training/train.js';
-import { evaluate } from '../../training/evaluate.js';
+import { evaluate } from '../../evaluation/evaluate.js';
 
 const paper = loadScenario('paper-apartment');
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const tmp = () => mkdtempSync(join(tmpdir(), 'rescoin-train-'));
 
 /** metrics.csv rows without the wall-clock column, which is the only one allowed to differ. */

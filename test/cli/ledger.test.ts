@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chainPath, toMicroRsc } from '../../rescoin/index.js';
-import { tmp } from './helpers.js';
+import { chainPath, toMicroRsc } from '../../ledger/index.js';
+import { tmp } from '../ledger/helpers.js';
 
 // As users run it: the build (npm run build), like test/training/cli.test.ts.
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 const json = (...args: string[]) => {
   const r = run(...args, '--json');

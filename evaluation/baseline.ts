@@ -92,7 +92,7 @@ export async function runBaseline(a: BaselineArgs): Promise<void> {
     }
     const csv = ['cap_kw,peak_kw,cost_eur,score_eur,status', ...front.map((p) => `${p.capKw},${p.peakKw},${p.costEur},${p.score},${p.status}`)].join('\n');
     await writeFile(`${a.paretoOut}.csv`, `${csv}\n`);
-    const { paretoPlotSvg, writePlot } = await import('./plot.js');
+    const { paretoPlotSvg, writePlot } = await import('../training/plot.js');
     await writePlot(await paretoPlotSvg(front, marks, `${title}: energy cost against peak`), `${a.paretoOut}.svg`);
     if (a.json) console.log(JSON.stringify({ front, policies: marks }, null, 2));
     else {
@@ -111,7 +111,7 @@ export async function runBaseline(a: BaselineArgs): Promise<void> {
   if (a.plot) {
     const actions = scheduleActions(a.scenario, r.schedule);
     const { log } = await playDay(makeEnv(a.scenario), { name: 'milp', act: (_o, info) => actions[info.slot] }, day);
-    const { dayPlotSvg, writePlot } = await import('./plot.js');
+    const { dayPlotSvg, writePlot } = await import('../training/plot.js');
     await writePlot(await dayPlotSvg(log, a.scenario, `${title}: MILP optimum`), a.plot);
     if (!a.json) console.error(`wrote ${a.plot}`);
   }

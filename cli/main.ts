@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { listScenarios, loadScenario, ScenarioError } from '../env/index.js';
-import { BUILTIN_POLICIES, builtinPolicy, formatTable, simulate, type BuiltinPolicyName } from './simulate.js';
-import { runBaseline } from './baseline.js';
-import { exportCommand } from './export.js';
-import { gatewayCommand } from './gateway.js';
-import { ledgerCommand } from './ledger-cli.js';
+import { BUILTIN_POLICIES, builtinPolicy, formatTable, simulate, type BuiltinPolicyName } from '../evaluation/simulate.js';
+import { runBaseline } from '../evaluation/baseline.js';
+import { exportCommand } from '../export/export.js';
+import { gatewayCommand } from '../export/gateway.js';
+import { ledgerCommand } from './ledger.js';
 
 /** The `rescoin` command line: thin wiring over the library (each command's work lives in its module). */
 
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<void> {
           results.push(res);
           if (args.plot) {
             // vega is loaded only when a plot is asked for: it doubles the CLI's start-up time.
-            const { dayPlotSvg, writePlot } = await import('./plot.js');
+            const { dayPlotSvg, writePlot } = await import('../training/plot.js');
             const path = plotPath(args.plot, name, names.length > 1);
             const svg = await dayPlotSvg(res.logs.get(args['plot-day'])!, scenario, `${scenario.name}: ${name}, seed ${args.seed}, day ${args['plot-day']}`);
             await writePlot(svg, path);
@@ -151,7 +151,7 @@ export async function main(argv: string[]): Promise<void> {
             return true;
           }),
       async (args) => {
-        const { train } = await import('./train.js');
+        const { train } = await import('../training/train.js');
         const overrides = args.config ? (JSON.parse(readFileSync(args.config, 'utf8')) as Record<string, unknown>) : {};
         const r = await train({
           scenario: loadScenario(args.scenario),
@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<void> {
             return true;
           }),
       async (args) => {
-        const { evaluate, formatStats } = await import('./evaluate.js');
+        const { evaluate, formatStats } = await import('../evaluation/evaluate.js');
         const { default: cliProgress } = await import('cli-progress');
         // On stderr (stdout stays the table or the JSON); without a TTY it prints a line now and then.
         const bar = args.json ? null : new cliProgress.SingleBar({ format: ' {bar} {value}/{total} days | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);

@@ -4,11 +4,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../env/index.js';
-import { formatTable, builtinPolicy, simulate } from '../../training/simulate.js';
+import { formatTable, builtinPolicy, simulate } from '../../evaluation/simulate.js';
 
 const paper = loadScenario('paper-apartment');
 // The CLI is tested as users run it: the build that `npm install` makes (the `prepare` script).
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
 describe('simulate', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { daySeed, drawDay, loadScenario, makeEnv, SLOTS, type DaySummary } from '../../env/index.js';
 import { scheduleActions, solveDay } from '../../baseline/index.js';
-import { chainPath, dayPayout, meterBytes, meterSha256, mintPayouts, PAYOUTS_FORMAT, METER_BYTES, toMicroRsc, verifyLedger, type Block, type MintTx } from '../../rescoin/index.js';
+import { chainPath, dayPayout, meterBytes, meterSha256, mintPayouts, PAYOUTS_FORMAT, METER_BYTES, toMicroRsc, verifyLedger, type Block, type MintTx } from '../../ledger/index.js';
 import { newLedger } from './helpers.js';
 
 describe('payouts: one number in the environment, the MILP and the ledger', () => {

@@ -7,9 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { daySeed, drawDay, FlattenAction, loadScenario, makeEnv, observationLayout, playDay, type Day, type Policy } from '../../env/index.js';
 import { asapPolicy, solveDay } from '../../baseline/index.js';
 import { train } from '../../training/train.js';
-import { evaluate, loadRunPolicy } from '../../training/evaluate.js';
-import { exportPolicy } from '../../training/export.js';
-import type { LoadedPolicy, PolicyManifest } from '../../models/runtime.js';
+import { evaluate, loadRunPolicy } from '../../evaluation/evaluate.js';
+import { exportPolicy } from '../../export/export.js';
+import type { LoadedPolicy, PolicyManifest } from '../../runtime/policy.js';
 
 /**
  * Issue 5's acceptance: exported policies act as the trainer's on 10,000 observations of held-out
@@ -19,7 +19,7 @@ import type { LoadedPolicy, PolicyManifest } from '../../models/runtime.js';
 
 const paper = loadScenario('paper-apartment');
 const N_OBS = observationLayout(paper).length;
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const N = 10_000;
 const EVAL_SEED = 100000;
 let root: string;
@@ -58,7 +58,7 @@ async function record(policy: Policy, n: number): Promise<Recorded> {
 
 /** The exported folder's policy, through its own policy.mjs (the file a gateway runs). */
 async function loadExported(dir: string): Promise<LoadedPolicy> {
-  const rt = (await import(pathToFileURL(join(dir, 'policy.mjs')).href)) as typeof import('../../models/runtime.js');
+  const rt = (await import(pathToFileURL(join(dir, 'policy.mjs')).href)) as typeof import('../../runtime/policy.js');
   return rt.loadPolicy(dir);
 }
 
@@ -152,7 +152,7 @@ describe('exported DQN', () => {
   });
 
   it('a tampered weights file, another manifest version and observations or masks of the wrong length are refused', async () => {
-    const rt = (await import(pathToFileURL(join(folders.uint8, 'policy.mjs')).href)) as typeof import('../../models/runtime.js');
+    const rt = (await import(pathToFileURL(join(folders.uint8, 'policy.mjs')).href)) as typeof import('../../runtime/policy.js');
     const tampered = join(root, 'tampered');
     cpSync(folders.uint8, tampered, { recursive: true });
     const bin = readFileSync(join(tampered, 'weights.bin'));
@@ -207,7 +207,7 @@ describe('exported Q-learning', () => {
     const p = await loadExported(dir);
     const a = agreement(p, rec);
     const table = JSON.parse(readFileSync(join(dir, 'qtable.json'), 'utf8')) as Record<string, number[]>;
-    const { makeTableKey } = await import('../../models/runtime.js');
+    const { makeTableKey } = await import('../../runtime/policy.js');
     const key = makeTableKey(p.manifest.observation.features.map((f) => f.name));
     const known = rec.obs.filter((o) => key(o) in table).length;
     console.log(`exported Q-learning agrees on ${(100 * a.all).toFixed(2)} % of ${N} observations (${known} of them in states the table has learned)`);

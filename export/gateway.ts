@@ -3,7 +3,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { daySeed, DT, evPowerFits, evRate, FlattenAction, isAllowed, LIMIT_TOL, loadScenario, makeEnv, meanAhead, SLOTS, slotTime, type DaySummary, type HomeView } from '../env/index.js';
-import type { LoadedPolicy, PolicyManifest } from '../models/runtime.js';
+import type { LoadedPolicy, PolicyManifest } from '../runtime/policy.js';
 
 /**
  * `rescoin gateway --policy gateway/NAME --replay day.csv [--out messages.jsonl]`: an exported
@@ -143,7 +143,7 @@ export function parseReplay(text: string, m: PolicyManifest, file = 'replay.csv'
 
 /** Loads an exported folder through its own policy.mjs (a dynamic import: no tfjs, no rescoin code). */
 export async function loadGatewayPolicy(dir: string): Promise<LoadedPolicy> {
-  const rt = (await import(pathToFileURL(resolve(dir, 'policy.mjs')).href)) as typeof import('../models/runtime.js');
+  const rt = (await import(pathToFileURL(resolve(dir, 'policy.mjs')).href)) as typeof import('../runtime/policy.js');
   return rt.loadPolicy(dir);
 }
 
@@ -413,7 +413,7 @@ export async function exampleDay(policyDir: string, seed: number, day: number, s
   const policy = await loadGatewayPolicy(policyDir);
   const m = policy.manifest;
   const s = loadScenario(scenarioArg ?? m.scenario.id);
-  const { scenarioHash } = await import('./train.js');
+  const { scenarioHash } = await import('../training/train.js');
   if (scenarioHash(s) !== m.scenario.hash)
     throw new Error(`${policyDir} was exported for scenario ${m.scenario.id} with hash ${m.scenario.hash}, but ${scenarioArg ?? m.scenario.id} has hash ${scenarioHash(s)}: expected the same home (give its file with --scenario)`);
   const env = makeEnv(s);

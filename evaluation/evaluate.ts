@@ -3,12 +3,12 @@ import { basename, join } from 'node:path';
 import { daySeed, drawDay, makeEnv, playDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
 import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
 import { agentPolicy } from '../agents/agent.js';
-import { loadAgent, readRunConfig, scenarioHash } from './train.js';
+import { loadAgent, readRunConfig, scenarioHash } from '../training/train.js';
 import { policyStats, type PolicyStats } from './stats.js';
 
 export type { DayFigures, PolicyStats } from './stats.js';
 export { policyStats } from './stats.js';
-import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type DayPayout, type MintResult, type PayoutsFile } from '../rescoin/index.js';
+import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type DayPayout, type MintResult, type PayoutsFile } from '../ledger/index.js';
 
 /**
  * `rescoin evaluate`: asap, cheapest, each run's greedy policy and the MILP optimum play the same
@@ -24,7 +24,7 @@ export interface EvaluateOptions {
   timeLimitSec: number;
   /** Called after each day (for a progress bar). */
   onDay?: (done: number, total: number) => void;
-  /** Mint one policy's payouts to a prosumer of this ledger folder after the evaluation (rescoin/payouts.ts). */
+  /** Mint one policy's payouts to a prosumer of this ledger folder after the evaluation (ledger/payouts.ts). */
   ledger?: { dir: string; prosumer?: string; policy?: string };
 }
 
@@ -115,7 +115,7 @@ async function writeReport(o: EvaluateOptions, s: Scenario, stats: PolicyStats[]
   const flat = rows.map((r) => ({ policy: r.policy, day: r.day, seed: r.seed, score: r.summary.score, cost: r.summary.cost, importKwh: r.summary.importKwh, exportKwh: r.summary.exportKwh, peakKw: r.summary.peakKw, par: r.summary.par, rescoin: r.summary.rescoin, violations: r.summary.violations }));
   writeFileSync(join(o.out, 'days.csv'), `${DAY_COLUMNS.join(',')}\n${flat.map((r) => DAY_COLUMNS.map((c) => r[c]).join(',')).join('\n')}\n`);
   await writeParquet(join(o.out, 'days.parquet'), flat);
-  const { vegaLiteToSvg, writePlot, dayPlotSpec } = await import('./plot.js');
+  const { vegaLiteToSvg, writePlot, dayPlotSpec } = await import('../training/plot.js');
   const gaps = await vegaLiteToSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `gap to the MILP optimum over ${o.days} days (0 % optimal, 100 % no management)`,

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Ledger, sha256Hex, toMicroRsc, type Block } from '../../rescoin/index.js';
+import { Ledger, sha256Hex, toMicroRsc, type Block } from '../../ledger/index.js';
 
 /** A fixed clock: block times never make a test depend on when it runs. */
 export const clock = () => 1_700_000_000_000;

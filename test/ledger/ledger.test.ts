@@ -17,7 +17,7 @@ import {
   toMicroRsc,
   verifyLedger,
   type Tx,
-} from '../../rescoin/index.js';
+} from '../../ledger/index.js';
 import { clock, meter, mint, newLedger, tmp } from './helpers.js';
 
 describe('amounts', () => {

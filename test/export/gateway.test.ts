@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario, type Scenario } from '../../env/index.js';
 import { train } from '../../training/train.js';
-import { exportPolicy } from '../../training/export.js';
-import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } from '../../training/gateway.js';
+import { exportPolicy } from '../../export/export.js';
+import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } from '../../export/gateway.js';
 
 /**
  * `rescoin gateway`: a day of meter readings in, control messages out. A day recorded from the
@@ -14,7 +14,7 @@ import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } fr
  * actions, so the gateway's state tracking and mask are the environment's.
  */
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'training', 'cli.js');
+const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 let root: string;
 const folders: Record<string, string> = {};
 

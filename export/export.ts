@@ -6,12 +6,12 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { daySeed, FlattenAction, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { calibrateUint8, uint8Code, uint8Grid, type CalibratedNet, type DenseNet, type Uint8Tensor } from '../models/quantize.js';
-import { policyStats, type DayFigures } from './stats.js';
-import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type PolicyCheck, type PolicyManifest, type Quantization, type WeightFile } from '../models/runtime.js';
+import { policyStats, type DayFigures } from '../evaluation/stats.js';
+import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type PolicyCheck, type PolicyManifest, type Quantization, type WeightFile } from '../runtime/policy.js';
 
 /**
  * `rescoin export --run runs/NAME --out gateway/NAME [--quantize none|float16|uint8]`: a run's final
- * policy as a self-contained folder for a home gateway. models/runtime.ts is the spec of the folder
+ * policy as a self-contained folder for a home gateway. runtime/policy.ts is the spec of the folder
  * (policy.json, the weights formats, policy.mjs); this module writes it:
  *   1. reads the run (config.json, model/) and the scenario it was trained on (same hash, or refuse);
  *   2. writes the weights: DQN `model.json` + `weights.bin` (quantised when asked; uint8 is calibrated
@@ -61,16 +61,16 @@ function packageVersion(): string {
 }
 
 /**
- * The compiled runtime: dist/models/runtime.js, found from dist/training/ and from the sources (the
- * tests). From the sources, a build older than models/runtime.ts is refused: it would ship stale code.
+ * The compiled runtime: dist/runtime/policy.js, found from dist/export/ and from the sources (the
+ * tests). From the sources, a build older than runtime/policy.ts is refused: it would ship stale code.
  */
 export function runtimePath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const built = join(here, '..', 'models', 'runtime.js');
+  const built = join(here, '..', 'runtime', 'policy.js');
   if (existsSync(built)) return built;
-  const fromSources = join(here, '..', 'dist', 'models', 'runtime.js');
-  const source = join(here, '..', 'models', 'runtime.ts');
-  if (!existsSync(fromSources)) throw new Error(`cannot find the compiled runtime (dist/models/runtime.js) from ${here}: run \`npm run build\` first`);
+  const fromSources = join(here, '..', 'dist', 'runtime', 'policy.js');
+  const source = join(here, '..', 'runtime', 'policy.ts');
+  if (!existsSync(fromSources)) throw new Error(`cannot find the compiled runtime (dist/runtime/policy.js) from ${here}: run \`npm run build\` first`);
   if (existsSync(source) && statSync(source).mtimeMs > statSync(fromSources).mtimeMs) throw new Error(`${fromSources} is older than ${source}: run \`npm run build\` first`);
   return fromSources;
 }
@@ -470,7 +470,7 @@ async function measureAgreement(onlineDir: string, exported: LoadedPolicy, s: Sc
 export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
   const quantize = o.quantize ?? 'none';
   // train.ts (and its progress bar) is loaded on use, so that `rescoin --help` stays quick.
-  const { readRunConfig, scenarioHash } = await import('./train.js');
+  const { readRunConfig, scenarioHash } = await import('../training/train.js');
   if (!(QUANTIZATIONS as readonly string[]).includes(quantize)) throw new Error(`--quantize must be one of ${QUANTIZATIONS.join(', ')}, got ${quantize}`);
   const run = readRunConfig(o.run);
   const modelDir = join(o.run, 'model');
@@ -516,7 +516,7 @@ export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
   };
   writeFileSync(join(out, 'policy.json'), `${formatJson(manifest)}\n`);
   // The proof: the folder loads through its own policy.mjs, which recomputes the checks.
-  const rt = (await import(pathToFileURL(resolve(out, 'policy.mjs')).href)) as typeof import('../models/runtime.js');
+  const rt = (await import(pathToFileURL(resolve(out, 'policy.mjs')).href)) as typeof import('../runtime/policy.js');
   const loaded = rt.loadPolicy(out);
   if (run.algorithm === 'dqn') {
     manifest.weights.agreement = await measureAgreement(join(modelDir, 'online'), loaded, s);

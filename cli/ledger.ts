@@ -11,11 +11,11 @@ import {
   verifyLedger,
   type Block,
   type Tx,
-} from '../rescoin/index.js';
+} from '../ledger/index.js';
 
 /**
  * `rescoin ledger …`: the RESCoin ledger from the command line (the rules and formats are in
- * rescoin/ledger.ts, the folder in rescoin/store.ts). Every command but verify opens the ledger,
+ * ledger/ledger.ts, the folder in ledger/store.ts). Every command but verify opens the ledger,
  * which checks the whole chain and moves a torn last line aside (and says so on stderr); verify only
  * reads. A refused transaction or a damaged ledger exits 1, a bad flag value 2.
  */

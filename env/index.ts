@@ -1,5 +1,6 @@
 export * from './time.js';
 export * from './rng.js';
+export * from './days.js';
 export * from './scenario.js';
 export * from './spaces.js';
 export * from './score.js';

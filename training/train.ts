@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { daySeed, FlattenAction, makeEnv, observationLayout, peakPotential, playDay, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
+import { daySeed, FlattenAction, validationDay, VALIDATION_DAY_OFFSET, makeEnv, observationLayout, peakPotential, playDay, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
 import { agentPolicy, type Agent, type Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
 
@@ -144,12 +144,6 @@ interface LoopState {
   elapsedSec: number;
 }
 
-/**
- * Validation day k of a run is daySeed(seed, VALIDATION_DAY_OFFSET + k): an index no training
- * episode reaches, so validation days are never training days, and a seed other than the held-out
- * one (evaluate's 100000), so never held-out days either.
- */
-export const VALIDATION_DAY_OFFSET = 2_000_000_000;
 
 const VALIDATION_COLUMNS = ['episode', 'mean_score', 'mean_peak_kw', 'violations', 'best'] as const;
 
@@ -172,7 +166,7 @@ export async function validate(agent: Agent, scenario: Scenario, seed: number, d
   let peak = 0;
   let violations = 0;
   for (let k = 0; k < days; k++) {
-    const { summary } = await playDay(env, policy, daySeed(seed, VALIDATION_DAY_OFFSET + k));
+    const { summary } = await playDay(env, policy, validationDay(seed, k));
     score += summary.score;
     peak += summary.peakKw;
     violations += summary.violations;

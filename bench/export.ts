@@ -9,7 +9,8 @@ import { maskedArgmax } from '../agents/agent.js';
 import { initBackend } from '../models/backend.js';
 import { loadQNet } from '../models/qnet.js';
 import type { LoadedPolicy } from '../runtime/policy.js';
-import { exportPolicy, QUANTIZATIONS, quantizeModel } from '../export/export.js';
+import { exportPolicy, QUANTIZATIONS } from '../export/export.js';
+import { quantizeModel } from '../models/weights.js';
 import { train } from '../training/train.js';
 import { median, writeResults } from './common.js';
 

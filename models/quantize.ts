@@ -17,7 +17,8 @@
  *      output error that rounding leaves (bias correction).
  * On default [128, 128] networks after 1,024 days this took agreement with float32 from 93.9 % to
  * 98.2–99.2 % on 5,760 held-out decisions (GPTQ alone: 98.0 %; per-channel grids, which the tfjs
- * format cannot express, 99.1 %). Nothing here imports tfjs: it works on plain arrays.
+ * format cannot express, 99.1 %). Nothing here imports tfjs: it works on plain arrays; weights.ts
+ * writes the result into the tfjs weights format.
  */
 
 /** One Dense layer: kernel row-major [nIn × nOut] (row i = input i), as tfjs stores it. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { calibrateUint8, equalize, gptqKernel, inverseCholeskyUpper, uint8Code, uint8Grid, type DenseNet, type DenseWeights } from '../../models/quantize.js';
 import { initBackend } from '../../models/backend.js';
 import { buildQNet, saveQNet } from '../../models/qnet.js';
-import { denseNet, quantizeModel } from '../../export/export.js';
+import { denseNet, quantizeModel } from '../../models/weights.js';
 import { maskedArgmax } from '../../agents/agent.js';
 import { Rng } from '../../env/index.js';
 

@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daySeed, drawDay, loadScenario, makeEnv, playDay, FlattenAction, observationLayout, type Day } from '../env/index.js';
+import { drawDay, heldOutDay, trainingDay, loadScenario, makeEnv, playDay, FlattenAction, observationLayout, type Day } from '../env/index.js';
 import { asapPolicy, solveDay } from '../baseline/index.js';
 import { agentPolicy } from '../agents/agent.js';
 import { dqnConfig } from '../agents/config.js';
 import { DqnAgent } from '../agents/dqn.js';
+import { gapPct as gapOf } from '../evaluation/stats.js';
 import { initBackend } from '../models/backend.js';
 import { train } from '../training/train.js';
 import { writeResults } from './common.js';
@@ -31,7 +32,7 @@ async function speed(backend: 'wasm' | 'node') {
 
 async function timeToGap(target: number) {
   await initBackend('auto');
-  const days: Day[] = Array.from({ length: 10 }, (_, d) => drawDay(s, daySeed(100000, d)));
+  const days: Day[] = Array.from({ length: 10 }, (_, d) => drawDay(s, heldOutDay(d)));
   const env = makeEnv(s);
   const jStar: number[] = [];
   const jAsap: number[] = [];
@@ -50,7 +51,7 @@ async function timeToGap(target: number) {
   const mask = new Uint8Array(flat.actionSpace.n);
   while ((performance.now() - t0) / 60_000 < budgetMin && episode < totalEpisodes) {
     for (let k = 0; k < 64; k++, episode++) {
-      let { observation, info } = flat.reset({ seed: daySeed(1, episode) });
+      let { observation, info } = flat.reset({ seed: trainingDay(1, episode) });
       for (;;) {
         mask.set(info.actionMask);
         const a = agent.act(observation, mask, true);
@@ -62,13 +63,9 @@ async function timeToGap(target: number) {
       }
       agent.endEpisode();
     }
-    let num = 0;
-    let den = 0;
-    for (let d = 0; d < days.length; d++) {
-      num += (await playDay(env, policy, days[d])).summary.score - jStar[d];
-      den += jAsap[d] - jStar[d];
-    }
-    const gapPct = (100 * num) / den;
+    const scores: number[] = [];
+    for (const day of days) scores.push((await playDay(env, policy, day)).summary.score);
+    const gapPct = gapOf(scores, jStar, jAsap);
     curve.push({ episodes: episode, seconds: Math.round((performance.now() - t0) / 100) / 10, gapPct: Math.round(gapPct * 10) / 10 });
     process.stderr.write(`\r  ${episode} episodes, ${curve[curve.length - 1].seconds} s: gap ${gapPct.toFixed(1)} %   `);
     if (gapPct <= target) break;

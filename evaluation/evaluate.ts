@@ -1,10 +1,13 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { daySeed, drawDay, makeEnv, playDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { drawDay, heldOutDay, makeEnv, playDay, SLOTS, trainingDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
 import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
 import { agentPolicy } from '../agents/agent.js';
-import { loadAgent, readRunConfig, scenarioHash } from '../training/train.js';
+import { loadAgent, readRunConfig, scenarioHash, type RunConfig } from '../training/train.js';
 import { policyStats, type PolicyStats } from './stats.js';
+import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport } from './report.js';
+import { writeReportFiles } from './render.js';
+export { formatStats } from './render.js';
 
 export type { DayFigures, PolicyStats } from './stats.js';
 export { policyStats } from './stats.js';
@@ -13,6 +16,7 @@ import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYT
 /**
  * `rescoin evaluate`: asap, cheapest, each run's greedy policy and the MILP optimum play the same
  * held-out days. The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days (DESIGN.md).
+ * The report folder is drawn from one report.json object (report.ts, render.ts).
  */
 
 export interface EvaluateOptions {
@@ -34,19 +38,21 @@ export interface EvaluateResult {
   /** Days the MILP could not prove optimal within its time limit (their J* is the best found). */
   unprovenDays: number[];
   reportDir: string;
+  /** What report.json holds. */
+  report: EvaluationReport;
   /** What was minted, with `ledger`. */
   minted?: MintResult;
 }
 
 /** A run folder as a greedy policy named after the folder. */
-export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ policy: Policy; trainingSeeds: Set<number> }> {
+export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ policy: Policy; trainingSeeds: Set<number>; run: RunConfig }> {
   const run = readRunConfig(dir);
   if (run.scenario !== scenario.id || run.scenarioHash !== scenarioHash(scenario))
     throw new Error(`${dir} was trained on scenario ${run.scenario} (hash ${run.scenarioHash}), not on ${scenario.id} (hash ${scenarioHash(scenario)})`);
   const agent = await loadAgent(run.algorithm, join(dir, 'model'), scenario, { policyOnly: true });
   const trainingSeeds = new Set<number>();
-  for (let e = 0; e < run.episodes; e++) trainingSeeds.add(daySeed(run.seed, e));
-  return { policy: agentPolicy(basename(dir), agent, scenario), trainingSeeds };
+  for (let e = 0; e < run.episodes; e++) trainingSeeds.add(trainingDay(run.seed, e));
+  return { policy: agentPolicy(basename(dir), agent, scenario), trainingSeeds, run };
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
@@ -64,7 +70,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const unprovenDays: number[] = [];
   const firstDayLogs = new Map<string, DayLog>();
   for (let d = 0; d < o.days; d++) {
-    const seed = daySeed(o.seed, d);
+    const seed = heldOutDay(d, o.seed);
     loaded.forEach((l, k) => {
       if (l.trainingSeeds.has(seed)) throw new Error(`evaluation day ${d} (seed ${seed}) is one of ${o.runs[k]}'s training days: choose another --seed`);
     });
@@ -87,11 +93,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   }
   const stats = policyStats(names, rows);
   mkdirSync(o.out, { recursive: true });
-  await writeReport(o, s, stats, rows, unprovenDays, firstDayLogs);
+  const report = buildReport(o, loaded.map((l) => l.run), stats, rows, unprovenDays, firstDayLogs);
+  await writeReportFiles(o.out, report);
   const file: PayoutsFile = { format: PAYOUTS_FORMAT, scenario: s.id, seed: o.seed, meter: METER_BYTES, policies: names.map((name) => ({ name, days: payouts.get(name)! })) };
   writePayouts(o.out, file);
   const minted = o.ledger && ledgerStep(o.ledger, (l) => mintPayouts(l, file, { report: o.out, policy: o.ledger!.policy, to: o.ledger!.prosumer, policyFlag: '--ledger-policy', toFlag: '--prosumer' }));
-  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, minted };
+  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, report, minted };
 }
 
 /** Open the ledger, do one thing with it, close it; its errors name --ledger. */
@@ -109,69 +116,43 @@ function ledgerStep<T>(opts: { dir: string }, fn: (l: Ledger) => T): T {
   }
 }
 
-const DAY_COLUMNS = ['policy', 'day', 'seed', 'score', 'cost', 'importKwh', 'exportKwh', 'peakKw', 'par', 'rescoin', 'violations'] as const;
+const KIND: Record<string, EvaluationReport['policies'][number]['kind']> = { asap: 'baseline', cheapest: 'baseline', milp: 'optimum' };
 
-async function writeReport(o: EvaluateOptions, s: Scenario, stats: PolicyStats[], rows: EvaluateResult['days'], unproven: number[], logs: Map<string, DayLog>) {
-  const flat = rows.map((r) => ({ policy: r.policy, day: r.day, seed: r.seed, score: r.summary.score, cost: r.summary.cost, importKwh: r.summary.importKwh, exportKwh: r.summary.exportKwh, peakKw: r.summary.peakKw, par: r.summary.par, rescoin: r.summary.rescoin, violations: r.summary.violations }));
-  writeFileSync(join(o.out, 'days.csv'), `${DAY_COLUMNS.join(',')}\n${flat.map((r) => DAY_COLUMNS.map((c) => r[c]).join(',')).join('\n')}\n`);
-  await writeParquet(join(o.out, 'days.parquet'), flat);
-  const { vegaLiteToSvg, writePlot, dayPlotSpec } = await import('../training/plot.js');
-  const gaps = await vegaLiteToSvg({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `gap to the MILP optimum over ${o.days} days (0 % optimal, 100 % no management)`,
-    width: 500,
-    height: 40 * stats.length,
-    data: { values: stats.map((p) => ({ policy: p.name, gap: p.gapPct })) },
-    mark: { type: 'bar' },
-    encoding: { y: { field: 'policy', type: 'nominal', sort: null, title: null }, x: { field: 'gap', type: 'quantitative', title: 'gap (%)' }, color: { field: 'policy', type: 'nominal', legend: null } },
-  });
-  await writePlot(gaps, join(o.out, 'gaps.svg'));
-  await writePlot(gaps, join(o.out, 'gaps.png'));
-  const specs = [...logs].map(([name, log]) => dayPlotSpec(log, s, name, 420));
-  const schedules = await vegaLiteToSvg({ $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title: `day 0 (seed ${daySeed(o.seed, 0)}), each policy`, hconcat: specs, resolve: { scale: { y: 'shared' } } });
-  await writePlot(schedules, join(o.out, 'schedules-day0.svg'));
+const dayFigures = ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations }: DaySummary) => ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations });
 
-  const f = (x: number, k = 4) => (Number.isFinite(x) ? x.toFixed(k) : '-');
-  const md = [
-    `# Evaluation: ${s.name}`,
-    '',
-    `${o.days} held-out days: days 0–${o.days - 1} of seed ${o.seed} (day d is daySeed(${o.seed}, d)). Runs: ${o.runs.join(', ') || 'none'}.`,
-    '',
-    '| policy | mean J € (sd) | cost € | peak kW | PAR | RESCoin | violations | gap to optimum |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...stats.map((p) => `| ${p.name} | ${f(p.meanScore)} (${f(p.sdScore)}) | ${f(p.meanCost)} | ${f(p.meanPeakKw, 3)} | ${f(p.meanPar, 2)} | ${f(p.meanRescoin, 2)} | ${p.violations} | ${f(p.gapPct, 1)} % |`),
-    '',
-    'The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days: 0 % is the MILP optimum, 100 % no management.',
-    unproven.length ? `\nThe MILP did not prove optimality within ${o.timeLimitSec} s on days ${unproven.join(', ')}: J* there is the best schedule found, and gaps are measured against it.` : '\nThe MILP proved every day optimal.',
-    '',
-    'Files: days.csv, days.parquet, payouts.json (RSC and meter-data hash per policy and day, for rescoin ledger mint), gaps.svg/.png, schedules-day0.svg.',
-    '',
-  ].join('\n');
-  writeFileSync(join(o.out, 'report.md'), md);
+/** The evaluation as report.json holds it (report.ts): everything the report folder shows. */
+function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[], rows: EvaluateResult['days'], unprovenDays: number[], logs: Map<string, DayLog>): EvaluationReport {
+  const s = o.scenario;
+  const daySeeds = Array.from({ length: o.days }, (_, d) => heldOutDay(d, o.seed));
+  return {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    scenario: { id: s.id, name: s.name, hash: scenarioHash(s) },
+    days: { seed: o.seed, count: o.days, daySeeds },
+    milp: { timeLimitSec: o.timeLimitSec, unprovenDays },
+    runs: o.runs.map((dir, k) => ({ dir, path: resolve(dir), policy: basename(dir), algorithm: runs[k].algorithm, seed: runs[k].seed, episodes: runs[k].episodes })),
+    policies: stats.map(({ name, ...figures }) => ({ name, kind: KIND[name] ?? 'run', stats: figures, days: rows.filter((r) => r.policy === name).map((r) => dayFigures(r.summary)) })),
+    schedule: daySchedule(s, daySeeds[0], logs),
+  };
 }
 
-/**
- * days.parquet with hyparquet-writer (pure JavaScript). nodejs-polars was the first choice, but its
- * native binary package does not install on every machine (it did not here), and a report must not
- * depend on that.
- */
-async function writeParquet(path: string, rows: Record<string, string | number>[]): Promise<void> {
-  const { parquetWriteBuffer } = await import('hyparquet-writer');
-  const strings = new Set(['policy']);
-  const ints = new Set(['day', 'violations']);
-  const columnData = DAY_COLUMNS.map((name) => ({
-    name,
-    data: rows.map((r) => (name === 'seed' ? BigInt(r[name]) : r[name])),
-    type: strings.has(name) ? ('STRING' as const) : ints.has(name) ? ('INT32' as const) : name === 'seed' ? ('INT64' as const) : ('DOUBLE' as const),
-  }));
-  writeFileSync(path, new Uint8Array(parquetWriteBuffer({ columnData })));
-}
-
-/** The table `rescoin evaluate` prints. */
-export function formatStats(stats: PolicyStats[]): string {
-  const head = ['policy', 'mean J €', 'sd', 'cost €', 'peak kW', 'PAR', 'RSC', 'violations', 'gap %'];
-  const body = stats.map((p) => [p.name, p.meanScore.toFixed(4), p.sdScore.toFixed(4), p.meanCost.toFixed(4), p.meanPeakKw.toFixed(3), p.meanPar.toFixed(2), p.meanRescoin.toFixed(2), String(p.violations), p.gapPct.toFixed(1)]);
-  const all = [head, ...body];
-  const w = head.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  return all.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ')).join('\n');
+/** Day 0 under each policy: the series schedules-day0.svg draws. */
+function daySchedule(s: Scenario, seed: number | undefined, logs: Map<string, DayLog>): EvaluationReport['schedule'] {
+  const first = logs.values().next().value;
+  if (seed === undefined || !first) return null;
+  return {
+    day: 0,
+    seed,
+    priceKwh: Array.from(s.priceKwh),
+    baseKw: Array.from(first.day.baseKw),
+    pvKw: Array.from(first.day.pvKw),
+    appliances: s.appliances.map((a) => a.name),
+    ev: s.ev ? { v2h: s.ev.v2h } : null,
+    policies: [...logs].map(([name, log]) => ({
+      name,
+      importKw: Array.from(log.importKw),
+      evKw: Array.from(log.evKw),
+      applianceKw: s.appliances.map((_, i) => Array.from(log.applianceKw.subarray(i * SLOTS, (i + 1) * SLOTS))),
+    })),
+  };
 }

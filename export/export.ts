@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { daySeed, FlattenAction, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
+import { FlattenAction, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { quantizeModel } from '../models/weights.js';
-import { policyStats, type DayFigures } from '../evaluation/stats.js';
+import { newestReportOf, readReport, REPORT_FILE, runFigures } from '../evaluation/report.js';
 import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type PolicyCheck, type PolicyManifest, type Quantization, type WeightFile } from '../runtime/policy.js';
 
 /**
@@ -25,8 +25,8 @@ import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type 
  *      decisions of 10 held-out days, and records it as policy.json `weights.agreement`: quantised
  *      weights lose decisions where the trainer's Q-values are nearly tied, and a gateway integrator
  *      should see how many.
- * Evaluation figures come from `--report reports/X` or, without it, the newest report under
- * `reports/` whose report.md lists this run and whose days.csv has its rows (see findEvaluation).
+ * Evaluation figures come from the report.json of `--report reports/X` or, without it, of the newest
+ * report under `reports/` that lists this run (see findEvaluation).
  */
 
 export const QUANTIZATIONS = ['none', 'float16', 'uint8'] as const;
@@ -168,60 +168,15 @@ export function formatJson(value: unknown, indent = ''): string {
 // Evaluation figures
 
 /**
- * The run's figures from a `rescoin evaluate` report: its rows of days.csv (policy = the run
- * folder's name) against the asap and milp rows of the same days. With `report` undefined, looks
- * for the newest folder under ./reports whose report.md names this run (its "Runs:" line, resolved
- * from the current directory) and whose days.csv has its rows; none found → null.
+ * The run's figures from the report.json of `report`, or without it of the newest report under
+ * ./reports that evaluated this run folder (evaluation/report.ts); none found → null.
  */
 export function findEvaluation(runDir: string, report?: string): Record<string, unknown> | null {
   const name = basename(resolve(runDir));
-  const candidates: string[] = [];
-  if (report !== undefined) {
-    if (!existsSync(join(report, 'days.csv'))) throw new Error(`--report: ${report} has no days.csv: expected a \`rescoin evaluate\` report folder`);
-    candidates.push(report);
-  } else if (existsSync('reports')) {
-    const runAbs = resolve(runDir);
-    for (const d of readdirSync('reports')) {
-      const md = join('reports', d, 'report.md');
-      if (!existsSync(md) || !existsSync(join('reports', d, 'days.csv'))) continue;
-      const runs = /^.*Runs: (.*)\.$/m.exec(readFileSync(md, 'utf8'))?.[1]?.split(', ') ?? [];
-      if (runs.some((r) => resolve(r) === runAbs)) candidates.push(join('reports', d));
-    }
-    candidates.sort((a, b) => statSync(join(b, 'days.csv')).mtimeMs - statSync(join(a, 'days.csv')).mtimeMs);
-  }
-  for (const dir of candidates) {
-    const lines = readFileSync(join(dir, 'days.csv'), 'utf8').trim().split('\n');
-    const head = lines[0].split(',');
-    const col = (c: string) => head.indexOf(c);
-    const rows = lines.slice(1).map((l) => l.split(','));
-    const of = (policy: string) => new Map(rows.filter((r) => r[col('policy')] === policy).map((r) => [Number(r[col('day')]), r]));
-    const mine = of(name);
-    if (mine.size === 0) {
-      if (report !== undefined) throw new Error(`--report: ${dir}/days.csv has no rows of policy ${name} (the run folder's name)`);
-      continue;
-    }
-    const milp = of('milp');
-    const asap = of('asap');
-    const days = [...mine.keys()];
-    // The report's own figures: its days.csv rows through evaluate's policyStats.
-    const figures = (r: string[]): DayFigures => ({ score: Number(r[col('score')]), cost: Number(r[col('cost')]), peakKw: Number(r[col('peakKw')]), par: Number(r[col('par')]), rescoin: Number(r[col('rescoin')]), violations: Number(r[col('violations')]) });
-    const complete = days.every((d) => milp.has(d) && asap.has(d));
-    const rowsOf = (policy: string, m: Map<number, string[]>) => (complete ? days.map((d) => ({ policy, summary: figures(m.get(d)!) })) : []);
-    const st = policyStats([name], [...days.map((d) => ({ policy: name, summary: figures(mine.get(d)!) })), ...rowsOf('milp', milp), ...rowsOf('asap', asap)])[0];
-    return {
-      report: dir,
-      policy: name,
-      days: days.length,
-      daySeeds: days.map((d) => Number(mine.get(d)![col('seed')])),
-      meanScore: st.meanScore,
-      meanCost: st.meanCost,
-      meanPeakKw: st.meanPeakKw,
-      meanRescoin: st.meanRescoin,
-      violations: st.violations,
-      gapPct: complete ? st.gapPct : null,
-    };
-  }
-  return null;
+  const found = report === undefined ? newestReportOf(runDir, 'reports') : { dir: report, report: readReport(report) };
+  const figures = found && runFigures(found.report, name);
+  if (report !== undefined && !figures) throw new Error(`--report: ${join(report, REPORT_FILE)} has no policy ${name} (the run folder's name)`);
+  return figures && { report: found.dir, ...figures };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +197,7 @@ async function dqnWeights(modelDir: string, out: string, quantize: Quantization,
   if (quantize === 'uint8') {
     const trainer = await loadQNet(join(modelDir, 'online'));
     calibration = [];
-    await playGreedy(trainer, s, trainingSeed, CALIBRATION_DAYS, (obs) => calibration!.push(obs.slice()));
+    await playGreedy(trainer, s, (d) => trainingDay(trainingSeed, d), CALIBRATION_DAYS, (obs) => calibration!.push(obs.slice()));
     trainer.dispose();
   }
   const { modelJson, weights } = quantizeModel(join(modelDir, 'online'), quantize, calibration);
@@ -261,15 +216,15 @@ async function dqnWeights(modelDir: string, out: string, quantize: Quantization,
 }
 
 /**
- * Plays days daySeed(seed, 0…days−1) with `model`'s greedy masked choice (tfjs, float32), calling
- * `visit` with each decision's observation, mask, Q-values and the action played.
+ * Plays the days of seeds daySeed(0…days−1) with `model`'s greedy masked choice (tfjs, float32),
+ * calling `visit` with each decision's observation, mask, Q-values and the action played.
  */
-async function playGreedy(model: import('@tensorflow/tfjs').LayersModel, s: Scenario, seed: number, days: number, visit: (obs: Float32Array, mask: Uint8Array, q: Float32Array | Int32Array | Uint8Array, action: number) => void): Promise<void> {
+async function playGreedy(model: import('@tensorflow/tfjs').LayersModel, s: Scenario, daySeed: (d: number) => number, days: number, visit: (obs: Float32Array, mask: Uint8Array, q: Float32Array | Int32Array | Uint8Array, action: number) => void): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   const env = makeEnv(s);
   const flat = new FlattenAction(makeEnv(s));
   for (let d = 0; d < days; d++) {
-    let { observation, info } = env.reset({ seed: daySeed(seed, d) });
+    let { observation, info } = env.reset({ seed: daySeed(d) });
     for (;;) {
       const mask = flat.flatMask(info.home);
       // Read outside tidy, as DqnAgent.qValues does.
@@ -297,8 +252,7 @@ async function tableWeights(modelDir: string, out: string, s: Scenario): Promise
   return { files: ['qtable.json'], checks };
 }
 
-/** The held-out days `rescoin evaluate` plays by default: export measures agreement on them. */
-const AGREEMENT_SEED = 100000;
+/** Export measures agreement on the first held-out days (those `rescoin evaluate` plays by default). */
 const AGREEMENT_DAYS = 10;
 
 /**
@@ -311,7 +265,7 @@ async function measureAgreement(onlineDir: string, exported: LoadedPolicy, s: Sc
   const model = await loadQNet(onlineDir);
   let decisions = 0;
   const losses: number[] = [];
-  await playGreedy(model, s, AGREEMENT_SEED, AGREEMENT_DAYS, (obs, mask, q, trainer) => {
+  await playGreedy(model, s, heldOutDay, AGREEMENT_DAYS, (obs, mask, q, trainer) => {
     const mine = exported.act(obs, mask);
     decisions++;
     if (mine !== trainer) losses.push(q[trainer] - q[mine]);
@@ -319,7 +273,7 @@ async function measureAgreement(onlineDir: string, exported: LoadedPolicy, s: Sc
   model.dispose();
   losses.sort((a, b) => a - b);
   return {
-    days: `daySeed(${AGREEMENT_SEED}, d), d = 0…${AGREEMENT_DAYS - 1}`,
+    days: `daySeed(${HELD_OUT_SEED}, d), d = 0…${AGREEMENT_DAYS - 1}`,
     decisions,
     pct: Math.round((10000 * (decisions - losses.length)) / decisions) / 100,
     medianQLoss: losses.length ? round8(losses[losses.length >> 1]) : null,

@@ -114,7 +114,7 @@ export type EvaluationReport = z.infer<typeof reportSchema>;
 export type ReportPolicy = EvaluationReport['policies'][number];
 export type ReportDay = ReportPolicy['days'][number];
 
-function describe(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing (the field is missing)';
   const s = JSON.stringify(v);
   return s && s.length > 60 ? `${s.slice(0, 57)}...` : String(s);
@@ -126,7 +126,7 @@ export function parseReport(raw: unknown, where = REPORT_FILE): EvaluationReport
   if (typeof version === 'number' && version !== REPORT_VERSION) throw new Error(`${where}: field version is ${version}, but this rescoin reads evaluation reports of version ${REPORT_VERSION}: run rescoin evaluate again`);
   const res = reportSchema.safeParse(raw, { reportInput: true });
   if (res.success) return res.data;
-  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describe((i as { input?: unknown }).input)}; ${i.message}`);
+  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describeValue((i as { input?: unknown }).input)}; ${i.message}`);
   throw new Error(`${where}: not a valid evaluation report\n${lines.join('\n')}`);
 }
 

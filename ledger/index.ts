@@ -5,6 +5,8 @@ export * from './canonical.js';
 export * from './merkle.js';
 export * from './keys.js';
 export * from './ledger.js';
+export * from './transactions.js';
+export * from './blocks.js';
 export * from './store.js';
 export * from './durable.js';
 export * from './payouts.js';

@@ -6,23 +6,9 @@ import { LedgerError } from './errors.js';
 import { syncDir, writeAll, writeNewFile } from './durable.js';
 import { leafHash } from './merkle.js';
 import { generateKeyPair, loadPrivateKey, loadPublicKeyHex, OPERATOR, publicKeyHex, saveKeyPair, checkAccountName } from './keys.js';
-import {
-  applyTx,
-  checkTx,
-  checkTxForm,
-  makeBlock,
-  replay,
-  RuleError,
-  signTx,
-  verifyBytes,
-  type AccountTx,
-  type Block,
-  type ChainState,
-  type MintTx,
-  type TransferTx,
-  type Tx,
-  type VerifyResult,
-} from './ledger.js';
+import { RuleError, type AccountTx, type Block, type ChainState, type MintTx, type TransferTx, type Tx } from './ledger.js';
+import { applyTx, checkTx, checkTxForm, signTx } from './transactions.js';
+import { makeBlock, replay, verifyBytes, type VerifyResult } from './blocks.js';
 
 /**
  * A ledger folder on disk (the formats are in ledger.ts):

@@ -1,0 +1,124 @@
+import { DT, SLOTS, type Day, type EvDay, type EvSpec, type Scenario } from '../env/index.js';
+import type { LinearModel } from './lp.js';
+
+/**
+ * The EV's columns and rows in the day's MILP (the shape and its reasons are in milp.ts): integer
+ * charge steps per home slot, with V2H discharge steps and a mode binary, the SoC rows with the
+ * efficiencies, and the day's floor curve and the capacity as bounds: exactly the env's mask.
+ */
+
+export interface EvColumns {
+  ev: { spec: EvSpec; day: EvDay } | null;
+  /** Per slot: the charge-steps column, or null when the EV is away (or there is none). */
+  charge: (number | null)[];
+  /** Per slot: the discharge-steps column (V2H only). */
+  discharge: (number | null)[];
+  /** Per slot: the mode binary, 1 = may charge, 0 = may discharge (V2H only). */
+  mode: (number | null)[];
+}
+
+export function addEvColumns(m: LinearModel, s: Scenario, day: Day): EvColumns {
+  const charge: (number | null)[] = new Array(SLOTS).fill(null);
+  const discharge: (number | null)[] = new Array(SLOTS).fill(null);
+  const mode: (number | null)[] = new Array(SLOTS).fill(null);
+  const ev = s.ev && day.ev ? { spec: s.ev, day: day.ev } : null;
+  if (!ev) return { ev, charge, discharge, mode };
+  const { spec, day: d } = ev;
+  const v2h = spec.v2h && spec.dischargeSteps > 0;
+  let prev: number | null = null; // SoC column at the start of the slot (null: the constant soc0)
+  for (let t = 0; t < SLOTS; t++) {
+    const terms: [number, number][] = [];
+    if (d.home[t]) {
+      const nC = m.addCol(`ev_charge_${t}`, 0, spec.chargeSteps, 0, true);
+      charge[t] = nC;
+      terms.push([nC, -spec.chargeStepKw * spec.chargeEfficiency * DT]);
+      if (v2h) {
+        const nD = m.addCol(`ev_discharge_${t}`, 0, spec.dischargeSteps, 0, true);
+        const md = m.addCol(`ev_mode_${t}`, 0, 1, 0, true);
+        discharge[t] = nD;
+        mode[t] = md;
+        terms.push([nD, (spec.dischargeStepKw / spec.dischargeEfficiency) * DT]);
+        m.addRow(`ev_mode_charge_${t}`, [[nC, 1], [md, -spec.chargeSteps]], -Infinity, 0);
+        m.addRow(`ev_mode_discharge_${t}`, [[nD, 1], [md, spec.dischargeSteps]], -Infinity, spec.dischargeSteps);
+      }
+    }
+    // SoC at the start of slot t + 1: the env's mask holds it between the floor and the capacity.
+    const lo = d.home[t] ? d.floorKwh[t + 1] : 0;
+    const hi = d.home[t] ? spec.capacityKwh : Infinity;
+    const soc = m.addCol(`ev_soc_${t + 1}`, lo, hi);
+    const trip = d.trip && t + 1 === d.arrival ? d.tripKwh : 0;
+    const rhs = (prev === null ? d.soc0Kwh : 0) - trip;
+    m.addRow(`ev_soc_step_${t}`, [[soc, 1], ...(prev === null ? [] : [[prev, -1] as [number, number]]), ...terms], rhs, rhs);
+    prev = soc;
+  }
+  return { ev, charge, discharge, mode };
+}
+
+/**
+ * EV symmetry: in a run of consecutive slots that no request window touches and whose price, PV
+ * and fixed load are equal, swapping two slots' charge levels changes nothing in J or in the
+ * contract. Without V2H the SoC only rises within the run, so charging the larger levels first
+ * keeps every SoC between the floor (higher prefixes) and the capacity (never above the run's end
+ * SoC): n_t ≥ n_{t+1} keeps an optimum and removes the permutations.
+ */
+export function addEvSymmetry(m: LinearModel, s: Scenario, day: Day, evc: EvColumns, load: [number, number][][]): void {
+  const { ev, charge } = evc;
+  if (!ev || ev.spec.v2h) return;
+  const price = s.priceKwh;
+  const free = (t: number) => ev.day.home[t] === 1 && load[t].length === 0 && charge[t] !== null;
+  const same = (t: number, u: number) => day.baseKw[t] === day.baseKw[u] && day.pvKw[t] === day.pvKw[u] && price[t] === price[u];
+  for (let t = 0; t + 1 < SLOTS; t++)
+    if (free(t) && free(t + 1) && same(t, t + 1)) m.addRow(`ev_sym_${t}`, [[charge[t]!, 1], [charge[t + 1]!, -1]], 0, Infinity);
+}
+
+/**
+ * Peak tightening. In the LP relaxation the EV charges a fraction of a step in many slots, which
+ * hides the peak that any real schedule has. For each stay at home (before the trip, after it,
+ * or the whole day) an integer κ ≤ K bounds the steps of every slot of the stay, and
+ * peak ≥ min over the stay of (fixed load − PV) + step·κ. With κ = the largest step count the
+ * schedule uses, every integer schedule satisfies both (the slot that uses κ steps charges, so it
+ * discharges nothing), so no schedule is lost; branching on κ alone then lifts the bound.
+ */
+export function addEvPeakSteps(m: LinearModel, day: Day, evc: EvColumns, peak: number): void {
+  const { spec } = evc.ev!;
+  const charge = evc.charge;
+  const stays: number[][] = [];
+  let cur: number[] = [];
+  for (let t = 0; t < SLOTS; t++) {
+    if (charge[t] !== null) cur.push(t);
+    else if (cur.length) {
+      stays.push(cur);
+      cur = [];
+    }
+  }
+  if (cur.length) stays.push(cur);
+  stays.forEach((stay, k) => {
+    const kappa = m.addCol(`ev_peak_steps_${k}`, 0, spec.chargeSteps, 0, true);
+    for (const t of stay) m.addRow(`ev_peak_steps_${k}_${t}`, [[charge[t]!, 1], [kappa, -1]], -Infinity, 0);
+    const low = Math.min(...stay.map((t) => day.baseKw[t] - day.pvKw[t]));
+    m.addRow(`ev_peak_${k}`, [[peak, 1], [kappa, -spec.chargeStepKw]], low, Infinity);
+  });
+}
+
+/** The EV's grid-side kW levels at a slot it is home: idle, each charge step, each V2H discharge step. */
+export function evLevelsKw(spec: EvSpec): number[] {
+  const lv = [0];
+  for (let k = 1; k <= spec.chargeSteps; k++) lv.push(k * spec.chargeStepKw);
+  if (spec.v2h) for (let k = 1; k <= spec.dischargeSteps; k++) lv.push(-k * spec.dischargeStepKw);
+  return lv;
+}
+
+/** The EV's action index and grid-side kW per slot of a solution (0 idle, 1…K charge, K+1…K+M discharge). */
+export function decodeEv(evc: EvColumns, values: Float64Array): { evAction: Int32Array; evKw: Float64Array } {
+  const evAction = new Int32Array(SLOTS);
+  const evKw = new Float64Array(SLOTS);
+  const { ev, charge, discharge } = evc;
+  if (ev)
+    for (let t = 0; t < SLOTS; t++) {
+      const c = charge[t] === null ? 0 : Math.round(values[charge[t]!]);
+      const d = discharge[t] === null ? 0 : Math.round(values[discharge[t]!]);
+      evAction[t] = c > 0 ? c : d > 0 ? ev.spec.chargeSteps + d : 0;
+      evKw[t] = c * ev.spec.chargeStepKw - d * ev.spec.dischargeStepKw;
+    }
+  return { evAction, evKw };
+}

@@ -1,3 +1,4 @@
+/** Loading and creating agents for a run: the algorithm's class, its backend, and a check that its observation is the one the env gives now. */
 import { FlattenAction, makeEnv, observationLayout, type Scenario } from '../env/index.js';
 import type { Agent, Algorithm } from '../agents/agent.js';
 import type { DqnConfig, QLearningConfig } from '../agents/config.js';

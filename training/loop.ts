@@ -1,7 +1,8 @@
 import { FlattenAction, PeakShapingVector, trainingDay, VectorHomeEnv, type Scenario, type VectorDaySummary, type VectorEnv } from '../env/index.js';
 import type { Agent, Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
-import { RUN_FORMAT, scenarioHash, type RunConfig } from './run-dir.js';
+import type { RoundLog } from './callbacks.js';
+import { RUN_FORMAT, scenarioHash, type RunConfig, type RunDir } from './run-dir.js';
 
 /** The small pieces of the train loop (train.ts), each a function of its arguments. */
 
@@ -70,4 +71,13 @@ export function mean(xs: readonly number[]): number {
 export function metricsRow(run: RunConfig, episode: number, s: VectorDaySummary, agent: Agent, meanLoss: number, elapsedSec: number): (number | string)[] {
   if (s.seed !== trainingDay(run.seed, episode)) throw new Error(`episode ${episode} played day ${s.seed}, not the run's training day ${trainingDay(run.seed, episode)}`);
   return [episode, s.seed, s.return, s.score, s.cost, s.peakKw, s.par, s.rescoin, s.violations, agent.epsilon, meanLoss, agent.steps, agent.updates, elapsedSec.toFixed(2)];
+}
+
+/** Writes round `round`'s metrics rows (one per home, episode round·n + i) and empties `losses`, the losses of each home's day. */
+export function logRound(runDir: RunDir, run: RunConfig, agent: Agent, env: VectorEnv, round: number, losses: number[][], elapsedSec: number): RoundLog {
+  const homeLosses = losses.map(mean);
+  for (let i = 0; i < env.n; i++) runDir.appendMetrics(metricsRow(run, round * env.n + i, env.summaries[i]!, agent, homeLosses[i], elapsedSec));
+  for (const l of losses) l.length = 0;
+  const learned = homeLosses.filter((l) => !Number.isNaN(l));
+  return { episodesDone: (round + 1) * env.n, returns: env.summaries.map((s) => s!.return), meanLoss: learned.length ? mean(learned) : null };
 }

@@ -3,7 +3,7 @@ import type { Algorithm } from '../agents/agent.js';
 import { createAgent, loadAgent } from './agents.js';
 import type { TrainCallback, TrainContext } from './callbacks.js';
 import { writeLearningCurve } from './curve.js';
-import { flatMasks, mean, metricsRow, newRunConfig, numEnvs, resolveConfig, roundPlan, trainingEnv, unflattenAll } from './loop.js';
+import { flatMasks, logRound, newRunConfig, numEnvs, resolveConfig, roundPlan, trainingEnv, unflattenAll } from './loop.js';
 import { progressCallback } from './progress.js';
 import { RunDir, RunDirError, scenarioHash, type LoopState, type RunConfig } from './run-dir.js';
 import { validationCallback, type Validation } from './validation.js';
@@ -36,6 +36,8 @@ export interface TrainOptions {
   progress?: boolean;
   /** Stop after this many episodes of this call (to test resume); the run stays resumable. */
   stopAfter?: number;
+  /** More hooks into the loop (callbacks.ts), run after validation and the progress bar. */
+  callbacks?: TrainCallback[];
 }
 
 export interface TrainResult {
@@ -86,7 +88,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const { validateEvery, validationDays } = run.config;
   const validation = validateEvery > 0 ? validationCallback({ every: validateEvery, days: validationDays }) : null;
-  const callbacks = [validation, o.progress ? progressCallback() : null].filter((c): c is TrainCallback => c !== null);
+  const callbacks = [validation, o.progress ? progressCallback() : null, ...(o.callbacks ?? [])].filter((c): c is TrainCallback => c !== null);
   const ctx: TrainContext = { agent, scenario: o.scenario, run, runDir, totalEpisodes: rounds * n };
   for (const c of callbacks) await c.onStart?.(ctx, start.episodesDone);
 
@@ -127,18 +129,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     agent.endEpisode();
 
     // Log: one metrics row per episode of the round (the unshaped day).
-    const homeLosses = losses.map(mean);
-    for (let i = 0; i < n; i++) runDir.appendMetrics(metricsRow(run, round * n + i, env.summaries[i]!, agent, homeLosses[i], elapsed()));
-    for (const l of losses) l.length = 0;
-    const learned = homeLosses.filter((l) => !Number.isNaN(l));
-    const episodesDone = (round + 1) * n;
-    // Callbacks before the checkpoint: a checkpoint never runs ahead of a validation it should follow.
-    const log = { episodesDone, returns: env.summaries.map((s) => s!.return), meanLoss: learned.length ? mean(learned) : null };
+    const log = logRound(runDir, run, agent, env, round, losses, elapsed());
+    // Callbacks, before the checkpoint: a checkpoint never runs ahead of a validation due before it.
     for (const c of callbacks) await c.onEpisodeEnd?.(ctx, log);
 
     // Checkpoint every few minutes (the end of this call writes one anyway).
     if (performance.now() - lastCheckpoint > (o.checkpointMinutes ?? 2) * 60_000 && round + 1 < stopRound) {
-      await checkpoint(episodesDone, false);
+      await checkpoint(log.episodesDone, false);
       lastCheckpoint = performance.now();
     }
   }

@@ -100,6 +100,25 @@ interface SavedAgent {
 
 const VERSION = 2;
 
+/**
+ * Adam's β₁ᵗ and β₂ᵗ as training accumulated them, one float32 product per update (tfjs keeps them
+ * private): its setWeights recomputes them as a power, which rounds otherwise, and a resumed run
+ * drifted from one that never stopped.
+ */
+function restoreBetaPowers(optimizer: tf.AdamOptimizer): void {
+  const o = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable; beta1: number; beta2: number; iterations: number };
+  const product = (beta: number) => {
+    const b = Math.fround(beta);
+    let v = b;
+    for (let k = 0; k < o.iterations; k++) v = Math.fround(v * b);
+    return v;
+  };
+  tf.tidy(() => {
+    o.accBeta1.assign(tf.scalar(product(o.beta1)));
+    o.accBeta2.assign(tf.scalar(product(o.beta2)));
+  });
+}
+
 export class DqnAgent implements Agent {
   readonly algorithm = 'dqn' as const;
   readonly obsSize: number;
@@ -280,6 +299,7 @@ export class DqnAgent implements Agent {
       // the order of the trainable weights, the same in every agent of this architecture.
       await agent.optimizer.setWeights(opt);
       tf.dispose(opt.map((w) => w.tensor));
+      restoreBetaPowers(agent.optimizer);
       const buf = agent.buffer;
       if (saved.replay.capacity !== buf.capacity) throw new Error(`DqnAgent.load: replay capacity ${saved.replay.capacity} ≠ config.bufferSize ${buf.capacity}`);
       await buf.load(join(dir, 'replay'), saved.replay.size, saved.replay.pos);

@@ -124,6 +124,13 @@ describe('same seed, same result (recorded before the training refactor)', () =>
     expect(digest(dir)).toEqual(RECORDED.dqn);
   });
 
+  it('DQN stopped after 2 rounds and resumed ends with the same figures, checkpoint included', async () => {
+    const dir = join(tmp(), 'dqn-parts');
+    await train({ ...dqnOptions, out: dir, resume: false, stopAfter: 4 });
+    await train({ ...dqnOptions, out: dir, resume: true });
+    expect(digest(dir)).toEqual(RECORDED.dqn);
+  });
+
   it('DQN on its default 8 homes, one-step, unshaped, 16 episodes', async () => {
     const dir = join(tmp(), 'dqn-defaults');
     const overrides = { hidden: [16], learningStarts: 200, validateEvery: 8, validationDays: 2 };

@@ -87,3 +87,14 @@ export function linearSchedule(start: number, end: number, duration: number, at:
   const f = Math.min(1, Math.max(0, at / duration));
   return start + (end - start) * f;
 }
+
+/** Uniform among the allowed actions of row `row` of n × nActions masks. */
+export function randomAllowed(rng: { int(lo: number, hi: number): number }, masks: Uint8Array, nActions: number, row: number): number {
+  const mask = masks.subarray(row * nActions, (row + 1) * nActions);
+  let count = 0;
+  for (let a = 0; a < nActions; a++) count += mask[a] ? 1 : 0;
+  if (count === 0) throw new Error(`randomAllowed: the mask of row ${row} allows no action`);
+  let k = rng.int(0, count - 1);
+  for (let a = 0; a < nActions; a++) if (mask[a] && k-- === 0) return a;
+  throw new Error('unreachable');
+}

@@ -8,7 +8,7 @@ import { z } from 'zod';
 /**
  * Greedy validation every `validateEvery` episodes (0: none), on `validationDays` days that are
  * neither training nor held-out days; model/ is the policy that validated best (SB3's EvalCallback
- * with best_model_save_path; see train.ts). On for DQN, whose greedy policy swings from one target
+ * with best_model_save_path; see training/validation.ts). On for DQN, whose greedy policy swings from one target
  * copy to the next; off for Q-learning, whose runs are long and whose table is large to copy.
  */
 const validation = (validateEvery: number) => ({

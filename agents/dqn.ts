@@ -3,12 +3,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../env/rng.js';
 import { buildQNet, copyWeights, loadQNet, readTensors, saveQNet, writeTensors } from '../models/qnet.js';
-import { linearSchedule, maskedArgmax, type Agent, type Transition } from './agent.js';
+import { linearSchedule, maskedArgmax, randomAllowed, type Agent, type Transition } from './agent.js';
 import { dqnConfig, type DqnConfig } from './config.js';
+import { makeBatch, NStepReturns, ReplayBuffer, type Batch } from './replay.js';
+
+export { ReplayBuffer, type Batch } from './replay.js';
 
 /**
- * DQN over the flat joint action (FlattenAction), in one file as CleanRL's dqn.py: replay buffer,
- * ε-greedy over the action mask, Double DQN targets that never bootstrap from a masked action,
+ * DQN over the flat joint action (FlattenAction), as CleanRL's dqn.py: a replay buffer with optional
+ * n-step returns (replay.ts, shared with any other value-based agent), ε-greedy over the action mask, Double DQN targets that never bootstrap from a masked action,
  * Huber loss, Adam with global-norm clipping, and a hard or Polyak target network.
  *
  * Counting: `steps` counts transitions given to `learn`, so with 8 homes stepped together 8 steps
@@ -22,95 +25,6 @@ export interface DqnAgentOptions {
   seed: number;
   /** Steps of the whole run: ε decays over `epsilonFraction` of them. */
   totalSteps: number;
-}
-
-/** A sampled minibatch, reused between updates. */
-export interface Batch {
-  n: number;
-  obs: Float32Array;
-  actions: Int32Array;
-  /** Rewards as stored (already times `rewardScale`). */
-  rewards: Float32Array;
-  nextObs: Float32Array;
-  nextMasks: Uint8Array;
-  dones: Uint8Array;
-  /** Rewards summed into each row (n-step returns): the bootstrap is discounted by γ^horizon. 1 when absent. */
-  horizons?: Uint8Array;
-}
-
-function makeBatch(n: number, obsSize: number, nActions: number): Batch {
-  return {
-    n,
-    obs: new Float32Array(n * obsSize),
-    actions: new Int32Array(n),
-    rewards: new Float32Array(n),
-    nextObs: new Float32Array(n * obsSize),
-    nextMasks: new Uint8Array(n * nActions),
-    dones: new Uint8Array(n),
-    horizons: new Uint8Array(n),
-  };
-}
-
-/** Circular replay buffer in typed arrays (about 1 KB per transition with 192 actions). */
-export class ReplayBuffer {
-  readonly obs: Float32Array;
-  readonly nextObs: Float32Array;
-  readonly actions: Int32Array;
-  readonly rewards: Float32Array;
-  readonly nextMasks: Uint8Array;
-  readonly dones: Uint8Array;
-  readonly horizons: Uint8Array;
-  size = 0;
-  /** Where the next transition goes. */
-  pos = 0;
-
-  constructor(
-    readonly capacity: number,
-    readonly obsSize: number,
-    readonly nActions: number,
-  ) {
-    this.obs = new Float32Array(capacity * obsSize);
-    this.nextObs = new Float32Array(capacity * obsSize);
-    this.actions = new Int32Array(capacity);
-    this.rewards = new Float32Array(capacity);
-    this.nextMasks = new Uint8Array(capacity * nActions);
-    this.dones = new Uint8Array(capacity);
-    this.horizons = new Uint8Array(capacity);
-  }
-
-  /** Stores a transition; `horizon` rewards were summed into t.reward (n-step returns). */
-  add(t: Transition, rewardScale: number, horizon = 1): void {
-    if (t.obs.length !== this.obsSize || t.nextObs.length !== this.obsSize || t.nextMask.length !== this.nActions)
-      throw new Error(`ReplayBuffer.add: expected obs of ${this.obsSize} and a mask of ${this.nActions}, got ${t.obs.length}, ${t.nextObs.length} and ${t.nextMask.length}`);
-    if (!Number.isInteger(t.action) || t.action < 0 || t.action >= this.nActions) throw new Error(`ReplayBuffer.add: action ${t.action} is not in [0, ${this.nActions})`);
-    const i = this.pos;
-    this.obs.set(t.obs, i * this.obsSize);
-    this.nextObs.set(t.nextObs, i * this.obsSize);
-    this.actions[i] = t.action;
-    this.rewards[i] = t.reward * rewardScale;
-    this.nextMasks.set(t.nextMask, i * this.nActions);
-    this.dones[i] = t.done ? 1 : 0;
-    this.horizons[i] = horizon;
-    this.pos = (i + 1) % this.capacity;
-    this.size = Math.min(this.size + 1, this.capacity);
-  }
-
-  /** Uniform with replacement (as SB3's buffer, which CleanRL uses). */
-  sample(rng: Rng, out: Batch): Batch {
-    if (this.size === 0) throw new Error('ReplayBuffer.sample: the buffer is empty');
-    const { obsSize: o, nActions: m } = this;
-    for (let k = 0; k < out.n; k++) {
-      const i = rng.int(0, this.size - 1);
-      out.obs.set(this.obs.subarray(i * o, (i + 1) * o), k * o);
-      out.nextObs.set(this.nextObs.subarray(i * o, (i + 1) * o), k * o);
-      out.actions[k] = this.actions[i];
-      out.rewards[k] = this.rewards[i];
-      out.nextMasks.set(this.nextMasks.subarray(i * m, (i + 1) * m), k * m);
-      out.dones[k] = this.dones[i];
-      if (out.horizons) out.horizons[k] = this.horizons[i];
-    }
-    return out;
-  }
 }
 
 /**
@@ -166,17 +80,6 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { name: st
   return names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) }));
 }
 
-/** Uniform among the allowed actions of row `row`. */
-function randomAllowed(rng: Rng, masks: Uint8Array, nActions: number, row: number): number {
-  const mask = masks.subarray(row * nActions, (row + 1) * nActions);
-  let count = 0;
-  for (let a = 0; a < nActions; a++) count += mask[a] ? 1 : 0;
-  if (count === 0) throw new Error('DqnAgent: the mask allows no action');
-  let k = rng.int(0, count - 1);
-  for (let a = 0; a < nActions; a++) if (mask[a] && k-- === 0) return a;
-  throw new Error('unreachable');
-}
-
 /** What `save` writes as agent.json, besides the weights, optimiser and buffer files. */
 interface SavedAgent {
   format: 'rescoin-dqn';
@@ -195,8 +98,26 @@ interface SavedAgent {
   policyOnly?: boolean;
 }
 
-const BUFFER_FILES = ['obs', 'nextObs', 'actions', 'rewards', 'nextMasks', 'dones', 'horizons'] as const;
 const VERSION = 2;
+
+/**
+ * Adam's β₁ᵗ and β₂ᵗ as training accumulated them, one float32 product per update (tfjs keeps them
+ * private): its setWeights recomputes them as a power, which rounds otherwise, and a resumed run
+ * drifted from one that never stopped.
+ */
+function restoreBetaPowers(optimizer: tf.AdamOptimizer): void {
+  const o = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable; beta1: number; beta2: number; iterations: number };
+  const product = (beta: number) => {
+    const b = Math.fround(beta);
+    let v = b;
+    for (let k = 0; k < o.iterations; k++) v = Math.fround(v * b);
+    return v;
+  };
+  tf.tidy(() => {
+    o.accBeta1.assign(tf.scalar(product(o.beta1)));
+    o.accBeta2.assign(tf.scalar(product(o.beta2)));
+  });
+}
 
 export class DqnAgent implements Agent {
   readonly algorithm = 'dqn' as const;
@@ -214,8 +135,7 @@ export class DqnAgent implements Agent {
   private rng: Rng;
   private steps_ = 0;
   private updates_ = 0;
-  /** Per home (Transition.stream), the transitions not yet in the buffer (n-step returns). */
-  private readonly pending = new Map<number, Transition[]>();
+  private readonly nStep: NStepReturns;
 
   constructor(opts: DqnAgentOptions) {
     const { obsSize, nActions, seed, totalSteps } = opts;
@@ -236,6 +156,7 @@ export class DqnAgent implements Agent {
     this.variables = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = tf.train.adam(this.config.learningRate);
     this.batch = makeBatch(this.config.batchSize, obsSize, nActions);
+    this.nStep = new NStepReturns(this.config.nStep, this.config.gamma);
   }
 
   get steps(): number {
@@ -292,37 +213,13 @@ export class DqnAgent implements Agent {
   learn(t: Transition): number | null {
     this.steps_++;
     if (this.config.nStep === 1) this.buffer.add(t, this.config.rewardScale);
-    else this.addNStep(t);
+    else this.nStep.add(t, (row, horizon) => this.buffer.add(row, this.config.rewardScale, horizon));
     const c = this.config;
     if (this.steps_ <= c.learningStarts || this.steps_ % c.trainFrequency !== 0) return null;
     return this.update();
   }
 
   endEpisode(): void {}
-
-  /**
-   * n-step returns (Sutton & Barto 2018, §7.1; Rainbow's multi-step targets): each home's last n
-   * transitions wait in a queue; the oldest enters the buffer with r_0 + γ·r_1 + … + γ^(n−1)·r_(n−1)
-   * and the n-th next observation, and all of them flush, shortened, when the day ends. So a day
-   * fills the buffer with exactly its 96 transitions, and a checkpoint, taken between days, never
-   * holds a half-filled queue.
-   */
-  private addNStep(t: Transition): void {
-    const s = t.stream ?? 0;
-    let queue = this.pending.get(s);
-    if (!queue) this.pending.set(s, (queue = []));
-    queue.push({ obs: t.obs.slice(), action: t.action, reward: t.reward, nextObs: t.nextObs.slice(), nextMask: t.nextMask.slice(), done: t.done });
-    const { nStep, gamma } = this.config;
-    const emit = () => {
-      let reward = 0;
-      for (let k = queue.length - 1; k >= 0; k--) reward = queue[k].reward + gamma * reward;
-      const last = queue[queue.length - 1];
-      this.buffer.add({ obs: queue[0].obs, action: queue[0].action, reward, nextObs: last.nextObs, nextMask: last.nextMask, done: last.done }, this.config.rewardScale, queue.length);
-      queue.shift();
-    };
-    if (t.done) while (queue.length) emit();
-    else if (queue.length === nStep) emit();
-  }
 
   /** One gradient step on a sampled minibatch; returns its loss (in scaled reward units). */
   private update(): number {
@@ -367,11 +264,7 @@ export class DqnAgent implements Agent {
       tf.dispose(opt.filter((w) => w.name === 'iter').map((w) => w.tensor));
     }
     const buf = this.buffer;
-    for (const name of BUFFER_FILES) {
-      const a = buf[name];
-      const used = a.subarray(0, (a.length / buf.capacity) * buf.size);
-      await writeFile(join(dir, 'replay', `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
-    }
+    await buf.save(join(dir, 'replay'));
     await writeFile(join(dir, 'agent.json'), JSON.stringify(this.savedAgent({ capacity: buf.capacity, size: buf.size, pos: buf.pos }, false), null, 2));
   }
 
@@ -406,16 +299,10 @@ export class DqnAgent implements Agent {
       // the order of the trainable weights, the same in every agent of this architecture.
       await agent.optimizer.setWeights(opt);
       tf.dispose(opt.map((w) => w.tensor));
+      restoreBetaPowers(agent.optimizer);
       const buf = agent.buffer;
       if (saved.replay.capacity !== buf.capacity) throw new Error(`DqnAgent.load: replay capacity ${saved.replay.capacity} ≠ config.bufferSize ${buf.capacity}`);
-      for (const name of BUFFER_FILES) {
-        const a = buf[name];
-        const data = await readFile(join(dir, 'replay', `${name}.bin`));
-        if (data.byteLength !== (a.byteLength / buf.capacity) * saved.replay.size) throw new Error(`DqnAgent.load: replay/${name}.bin has ${data.byteLength} bytes, expected ${(a.byteLength / buf.capacity) * saved.replay.size}`);
-        new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(data);
-      }
-      buf.size = saved.replay.size;
-      buf.pos = saved.replay.pos;
+      await buf.load(join(dir, 'replay'), saved.replay.size, saved.replay.pos);
     } catch (e) {
       agent.dispose();
       throw e;

@@ -1,5 +1,7 @@
 import type { Scenario } from './scenario.js';
 import { evRate, type HomeView } from './core.js';
+import type { Env, ResetOptions } from './home.js';
+import type { VectorEnv } from './vector.js';
 
 /**
  * # Peak shaping: a potential for the EV's unavoidable peak (Ng, Harada & Russell 1999)
@@ -29,4 +31,101 @@ export function peakPotential(s: Scenario, v: HomeView): number {
 /** The shaping term γ·Φ(s') − Φ(s), with Φ(s') = 0 when the day ended. */
 export function shapingTerm(gamma: number, phiBefore: number, phiAfter: number, done: boolean): number {
   return (done ? 0 : gamma * phiAfter) - phiBefore;
+}
+
+/**
+ * A vector env whose `rewards` are peak-shaped: r + γ·Φ(s') − Φ(s) per home, Φ(s') = 0 when its day
+ * ended. Observations, terminations and the day summaries (the unshaped J) pass through, so every
+ * metric stays unshaped.
+ */
+export class PeakShapingVector implements VectorEnv {
+  readonly rewards: Float64Array;
+  /** Φ of each home's current state: the `Φ(s)` of its next step. */
+  private readonly phi: Float64Array;
+
+  constructor(
+    readonly env: VectorEnv,
+    readonly gamma: number,
+  ) {
+    this.rewards = new Float64Array(env.n);
+    this.phi = new Float64Array(env.n);
+  }
+
+  get scenario(): Scenario {
+    return this.env.scenario;
+  }
+  get n(): number {
+    return this.env.n;
+  }
+  get obsSize(): number {
+    return this.env.obsSize;
+  }
+  get nComponents(): number {
+    return this.env.nComponents;
+  }
+  get observations(): Float32Array {
+    return this.env.observations;
+  }
+  get terminated(): Uint8Array {
+    return this.env.terminated;
+  }
+  get summaries(): VectorEnv['summaries'] {
+    return this.env.summaries;
+  }
+
+  view(i: number): HomeView {
+    return this.env.view(i);
+  }
+
+  reset(seed?: number, firstRound?: number): Float32Array {
+    const obs = this.env.reset(seed, firstRound);
+    for (let i = 0; i < this.n; i++) this.phi[i] = peakPotential(this.scenario, this.env.view(i));
+    return obs;
+  }
+
+  step(actions: Int32Array): Float64Array {
+    const r = this.env.step(actions);
+    for (let i = 0; i < this.n; i++) {
+      const done = this.env.terminated[i] === 1;
+      // After an autoreset the view already shows the next day, whose start is the next Φ(s).
+      const now = peakPotential(this.scenario, this.env.view(i));
+      this.rewards[i] = r[i] + shapingTerm(this.gamma, this.phi[i], done ? 0 : now, done);
+      this.phi[i] = now;
+    }
+    return this.rewards;
+  }
+}
+
+/** The single-home env with peak-shaped rewards (as PeakShapingVector); `info` stays unshaped. */
+export class PeakShaping<Act> implements Env<Float32Array, Act> {
+  readonly actionSpace;
+  readonly observationSpace;
+  private phi = 0;
+
+  constructor(
+    readonly env: Env<Float32Array, Act>,
+    readonly scenario: Scenario,
+    readonly gamma: number,
+  ) {
+    this.actionSpace = env.actionSpace;
+    this.observationSpace = env.observationSpace;
+  }
+
+  reset(opts?: ResetOptions) {
+    const r = this.env.reset(opts);
+    this.phi = peakPotential(this.scenario, r.info.home);
+    return r;
+  }
+
+  step(action: Act) {
+    const r = this.env.step(action);
+    const after = r.terminated ? 0 : peakPotential(this.scenario, r.info.home);
+    const reward = r.reward + shapingTerm(this.gamma, this.phi, after, r.terminated);
+    this.phi = after;
+    return { ...r, reward };
+  }
+
+  close(): void {
+    this.env.close();
+  }
 }

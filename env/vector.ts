@@ -1,5 +1,5 @@
 import type { Scenario } from './scenario.js';
-import { HomeCore } from './core.js';
+import { HomeCore, type HomeView } from './core.js';
 import { drawDay } from './day.js';
 import { daySeed } from './rng.js';
 import { observationLayout } from './home.js';
@@ -72,6 +72,11 @@ export class VectorHomeEnv {
     this.masks.set(home.mask, i * this.maskSize);
   }
 
+  /** What a policy may see of home i now (a live view, for masks and potentials: read only). */
+  view(i: number): HomeView {
+    return this.homes[i];
+  }
+
   /** Step every home with its action; returns the rewards (see the class comment for the rest). */
   step(actions: Int32Array): Float64Array {
     if (actions.length !== this.n * this.nComponents)
@@ -97,6 +102,9 @@ export class VectorHomeEnv {
     return this.rewards;
   }
 }
+
+/** What a vector env offers its user, so that a wrapper (env/shaping.ts) can stand in for it. */
+export type VectorEnv = Pick<VectorHomeEnv, 'scenario' | 'n' | 'obsSize' | 'nComponents' | 'observations' | 'rewards' | 'terminated' | 'summaries' | 'reset' | 'step' | 'view'>;
 
 export interface VectorDaySummary extends ScoreParts {
   seed: number;

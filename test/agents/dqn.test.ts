@@ -232,6 +232,32 @@ describe('DQN checkpoints', () => {
     await expect(DqnAgent.load(join(dir, 'policy'))).rejects.toThrow(/policy-only save.*cannot resume/);
     for (const x of [a, b, c, p, q]) x.dispose();
   });
+
+  it('a loaded agent learns bit for bit as the one that never stopped (Adam β₁ᵗ, β₂ᵗ as products, not a power)', async () => {
+    const cfg = config({ hidden: [16], batchSize: 16, bufferSize: 200, learningStarts: 20, trainFrequency: 1, targetUpdateSteps: 10 });
+    const a = new DqnAgent({ obsSize: 5, nActions: 6, config: cfg, seed: 4, totalSteps: 1000 });
+    const next = transitions(5, 5, 6);
+    for (let i = 0; i < 300; i++) a.learn(next());
+    await a.save(join(dir, 'exact'));
+    const b = await DqnAgent.load(join(dir, 'exact'));
+    // Adam's running β powers (private in tfjs): 0.999^(t+1) as a float32 power differs from the product at most t.
+    const powers = (x: DqnAgent) => {
+      const o = (x as unknown as { optimizer: { accBeta1: tf.Variable; accBeta2: tf.Variable } }).optimizer;
+      return [o.accBeta1.dataSync()[0], o.accBeta2.dataSync()[0]];
+    };
+    expect(a.updates).toBe(280);
+    expect(powers(b)).toEqual(powers(a));
+    for (let i = 0; i < 100; i++) {
+      const t = next();
+      const [la, lb] = [a.learn(t), b.learn(t)];
+      expect(la).not.toBeNull();
+      expect(lb).toBe(la);
+    }
+    expect(weights(b.online)).toEqual(weights(a.online));
+    expect(b.updates).toBe(a.updates);
+    a.dispose();
+    b.dispose();
+  });
 });
 
 describe('DQN actions', () => {

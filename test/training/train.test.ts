@@ -30,7 +30,10 @@ describe('rescoin train', () => {
     // Each row's score is −return of the day.
     for (const row of rows) expect(Number(row[3])).toBeCloseTo(-Number(row[2]), 9);
     for (const f of ['checkpoint/loop.json', 'model', 'learning-curve.svg', 'learning-curve.png']) expect(existsSync(join(dir, f)), f).toBe(true);
-    await expect(train({ scenario: paper, algorithm: 'qlearning', episodes: 12, seed: 3, out: dir, resume: false })).rejects.toThrow(/--resume/);
+    // Refused with the way out, in the library's words (the CLI names its flags): resume or overwrite.
+    const again = train({ scenario: paper, algorithm: 'qlearning', episodes: 12, seed: 3, out: dir, resume: false });
+    await expect(again).rejects.toThrow(/already holds a run: resume it \(resume: true\), replace it \(overwrite: true\)/);
+    await expect(again).rejects.toMatchObject({ name: 'RunDirError', problem: 'exists', dir });
   });
 
   it('same seed, same metrics', async () => {

@@ -23,7 +23,7 @@ export const trainCommand = defineCommand({
   summary: 'Train an agent (tabular Q-learning or DQN) on training days of a scenario; writes a run folder',
   options: {
     scenario: scenarioOption,
-    agent: { type: 'choice', choices: ['qlearning', 'dqn'], default: 'dqn', description: 'Algorithm' },
+    agent: { type: 'choice', choices: ['qlearning', 'dqn'], default: 'dqn', description: 'Learning algorithm: tabular Q-learning (qlearning) or a deep Q-network (dqn)' },
     // 1,024 days: the best measured default (the README's figures); 400 gave a 71.7 % gap.
     episodes: { type: 'number', default: 1024, integer: true, min: 1, description: 'Training days (DQN rounds them up to a multiple of its numEnvs homes)' },
     seed: { type: 'number', default: 1, integer: true, min: 0, description: 'Run seed K: episode e plays day daySeed(K, e); evaluation uses other seeds' },

@@ -15,7 +15,7 @@ export async function rescoin(...args: string[]): Promise<Ran> {
 }
 
 /** `rescoin …args --json`, parsed; a failure throws with the command's stderr. */
-export async function rescoinJson(...args: string[]): Promise<any> {
+export async function rescoinJson(...args: string[]): Promise<ReturnType<typeof JSON.parse>> {
   const r = await rescoin(...args, '--json');
   if (r.status !== 0) throw new Error(`${args.join(' ')}: exit ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout);

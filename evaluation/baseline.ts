@@ -1,20 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { daySeed, drawDay, makeEnv, playDay, slotTime, SLOTS, type Scenario } from '../env/index.js';
-import { asapPolicy, buildDayModel, cheapestPolicy, paretoFront, scheduleActions, solveDay, type MilpResult } from '../baseline/index.js';
+import { slotTime, SLOTS, type Scenario } from '../env/index.js';
+import type { MilpResult } from '../baseline/index.js';
 
-/** `rescoin baseline`: the exact optimum of one day, as a report, JSON, LP file, plot or front. */
-
-export interface BaselineArgs {
-  scenario: Scenario;
-  day: number;
-  seed: number;
-  timeLimit: number;
-  json: boolean;
-  lp?: string;
-  plot?: string;
-  pareto?: number;
-  paretoOut: string;
-}
+/** The exact optimum of one day as text and as JSON (`rescoin baseline`, cli/baseline.ts). */
 
 /** Consecutive slots as "HH:MM–HH:MM" ranges (end exclusive). */
 export function slotRanges(slots: number[]): string {
@@ -76,44 +63,4 @@ export function baselineReport(s: Scenario, r: MilpResult, title: string): strin
   });
   if (s.ev) lines.push(`    ${'EV'.padEnd(18)} ${evRanges(r.schedule.evKw)}`);
   return lines.join('\n');
-}
-
-export async function runBaseline(a: BaselineArgs): Promise<void> {
-  const seed = daySeed(a.seed, a.day);
-  const day = drawDay(a.scenario, seed);
-  const title = `${a.scenario.id}: day ${a.day} of seed ${a.seed} (day seed ${seed})`;
-  if (a.pareto !== undefined) {
-    const front = await paretoFront(a.scenario, day, a.pareto, { timeLimitSec: a.timeLimit });
-    const env = makeEnv(a.scenario);
-    const marks = [];
-    for (const policy of [asapPolicy(), cheapestPolicy(a.scenario)]) {
-      const { summary } = await playDay(env, policy, day);
-      marks.push({ name: policy.name, peakKw: summary.peakKw, costEur: summary.cost });
-    }
-    const csv = ['cap_kw,peak_kw,cost_eur,score_eur,status', ...front.map((p) => `${p.capKw},${p.peakKw},${p.costEur},${p.score},${p.status}`)].join('\n');
-    await writeFile(`${a.paretoOut}.csv`, `${csv}\n`);
-    const { paretoPlotSvg, writePlot } = await import('../training/plot.js');
-    await writePlot(await paretoPlotSvg(front, marks, `${title}: energy cost against peak`), `${a.paretoOut}.svg`);
-    if (a.json) console.log(JSON.stringify({ front, policies: marks }, null, 2));
-    else {
-      console.log(`${title}: cost–peak front (${front.length} points)`);
-      for (const p of front) console.log(`  peak ≤ ${p.capKw.toFixed(3)} kW: peak ${p.peakKw.toFixed(3)} kW, cost ${p.costEur.toFixed(6)} €, J ${p.score.toFixed(6)} € (${p.status})`);
-      for (const m of marks) console.log(`  ${m.name}: peak ${m.peakKw.toFixed(3)} kW, cost ${m.costEur.toFixed(6)} €`);
-      console.error(`wrote ${a.paretoOut}.csv and ${a.paretoOut}.svg`);
-    }
-    return;
-  }
-  const r = await solveDay(a.scenario, day, { timeLimitSec: a.timeLimit });
-  if (a.lp) {
-    await writeFile(a.lp, buildDayModel(a.scenario, day).model.toLp(title));
-    if (!a.json) console.error(`wrote ${a.lp}`);
-  }
-  if (a.plot) {
-    const actions = scheduleActions(a.scenario, r.schedule);
-    const { log } = await playDay(makeEnv(a.scenario), { name: 'milp', act: (_o, info) => actions[info.slot] }, day);
-    const { dayPlotSvg, writePlot } = await import('../training/plot.js');
-    await writePlot(await dayPlotSvg(log, a.scenario, `${title}: MILP optimum`), a.plot);
-    if (!a.json) console.error(`wrote ${a.plot}`);
-  }
-  console.log(a.json ? JSON.stringify(baselineJson(r), null, 2) : baselineReport(a.scenario, r, title));
 }

@@ -11,7 +11,6 @@ export { formatStats } from './render.js';
 
 export type { DayFigures, PolicyStats } from './stats.js';
 export { policyStats } from './stats.js';
-import { choosePolicy, chooseProsumer, dayPayout, Ledger, LedgerError, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type DayPayout, type MintResult, type PayoutsFile } from '../ledger/index.js';
 
 /**
  * `rescoin evaluate`: asap, cheapest, each run's greedy policy and the MILP optimum play the same
@@ -28,8 +27,13 @@ export interface EvaluateOptions {
   timeLimitSec: number;
   /** Called after each day (for a progress bar). */
   onDay?: (done: number, total: number) => void;
-  /** Mint one policy's payouts to a prosumer of this ledger folder after the evaluation (ledger/payouts.ts). */
-  ledger?: { dir: string; prosumer?: string; policy?: string };
+}
+
+/** What the smart meter reports of a played day: what a RESCoin payout is minted for (ledger/payouts.ts). */
+export interface MeterDay {
+  importKw: Float64Array;
+  exportKw: Float64Array;
+  pvKw: Float64Array;
 }
 
 export interface EvaluateResult {
@@ -40,8 +44,8 @@ export interface EvaluateResult {
   reportDir: string;
   /** What report.json holds. */
   report: EvaluationReport;
-  /** What was minted, with `ledger`. */
-  minted?: MintResult;
+  /** meter[k] is the meter data of days[k] (`rescoin evaluate` writes payouts.json from them and mints them). */
+  meter: MeterDay[];
 }
 
 /** A run folder as a greedy policy named after the folder. */
@@ -62,11 +66,9 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const policies: Policy[] = [asapPolicy(), cheapestPolicy(s), ...loaded.map((l) => l.policy), milp];
   const names = policies.map((p) => p.name);
   if (new Set(names).size !== names.length) throw new Error(`two policies share a name (${names.join(', ')}): give the runs different folder names`);
-  // A ledger that cannot take the payouts fails now, not after the evaluation.
-  if (o.ledger) ledgerStep(o.ledger, (l) => (chooseProsumer(l, o.ledger!.prosumer, '--prosumer'), choosePolicy(names, o.ledger!.policy, '--ledger-policy')));
-  const payouts = new Map<string, DayPayout[]>(names.map((n) => [n, []]));
   const env = makeEnv(s);
   const rows: EvaluateResult['days'] = [];
+  const meter: MeterDay[] = [];
   const unprovenDays: number[] = [];
   const firstDayLogs = new Map<string, DayLog>();
   for (let d = 0; d < o.days; d++) {
@@ -78,7 +80,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     for (const p of policies) {
       const played = await playDay(env, p, day);
       rows.push({ policy: p.name, day: d, seed, summary: played.summary });
-      payouts.get(p.name)!.push(dayPayout(d, seed, played.summary.rescoin, played.log));
+      meter.push({ importKw: Float64Array.from(played.log.importKw), exportKw: Float64Array.from(played.log.exportKw), pvKw: Float64Array.from(played.log.day.pvKw) });
       if (d === 0) firstDayLogs.set(p.name, structuredClone(played.log));
     }
     const last: MilpResult = milp.last!;
@@ -95,25 +97,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   mkdirSync(o.out, { recursive: true });
   const report = buildReport(o, loaded.map((l) => l.run), stats, rows, unprovenDays, firstDayLogs);
   await writeReportFiles(o.out, report);
-  const file: PayoutsFile = { format: PAYOUTS_FORMAT, scenario: s.id, seed: o.seed, meter: METER_BYTES, policies: names.map((name) => ({ name, days: payouts.get(name)! })) };
-  writePayouts(o.out, file);
-  const minted = o.ledger && ledgerStep(o.ledger, (l) => mintPayouts(l, file, { report: o.out, policy: o.ledger!.policy, to: o.ledger!.prosumer, policyFlag: '--ledger-policy', toFlag: '--prosumer' }));
-  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, report, minted };
-}
-
-/** Open the ledger, do one thing with it, close it; its errors name --ledger. */
-function ledgerStep<T>(opts: { dir: string }, fn: (l: Ledger) => T): T {
-  let l: Ledger | null = null;
-  try {
-    l = Ledger.open(opts.dir);
-    if (l.recovered) console.error(`rescoin: ledger ${opts.dir} recovered from a torn write: ${l.recovered.bytes} bytes moved aside to ${l.recovered.tornFile}`);
-    return fn(l);
-  } catch (e) {
-    if (e instanceof LedgerError && !/^--(prosumer|ledger-policy)/.test(e.message)) throw new LedgerError(`--ledger ${opts.dir}: ${e.message.replace(/^--dir: /, '')}`);
-    throw e;
-  } finally {
-    l?.close();
-  }
+  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, report, meter };
 }
 
 const KIND: Record<string, EvaluationReport['policies'][number]['kind']> = { asap: 'baseline', cheapest: 'baseline', milp: 'optimum' };

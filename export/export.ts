@@ -2,7 +2,6 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { FlattenAction, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { quantizeModel } from '../models/weights.js';
@@ -339,37 +338,3 @@ export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
   const listing = readdirSync(out).map((path) => ({ path, bytes: statSync(join(out, path)).size }));
   return { dir: out, manifest, files: listing, bytes: listing.reduce((a, f) => a + f.bytes, 0) };
 }
-
-// ---------------------------------------------------------------------------------------------
-// The command
-
-function exportOptions(y: Argv) {
-  return y
-    .option('run', { type: 'string', demandOption: true, describe: 'Run folder (rescoin train --out): its config.json and model/' })
-    .option('out', { type: 'string', demandOption: true, describe: 'Folder to write: policy.json, policy.mjs, and model.json + weights.bin (DQN) or qtable.json (Q-learning)' })
-    .option('quantize', { choices: QUANTIZATIONS, default: 'none' as Quantization, describe: 'DQN weights as float32 (none), IEEE half (float16) or per-tensor affine uint8' })
-    .option('scenario', { type: 'string', describe: "Scenario id or path, when the run's is not found under its id (its hash must match the run's)" })
-    .option('report', { type: 'string', describe: 'A `rescoin evaluate` report folder whose days.csv holds the run: its figures go into policy.json (default: the newest report under ./reports that lists the run)' })
-    .option('overwrite', { type: 'boolean', default: false, describe: 'Replace --out when it is not empty' });
-}
-
-type ExportArgs = Awaited<ReturnType<typeof exportOptions>['argv']>;
-
-export const exportCommand: CommandModule<object, ExportArgs> = {
-  command: 'export',
-  describe: "Export a run's policy to a self-contained gateway folder (no tfjs needed to act: policy.mjs)",
-  builder: exportOptions as unknown as CommandModule<object, ExportArgs>['builder'],
-  handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
-    const r = await exportPolicy({ run: args.run, out: args.out, quantize: args.quantize, scenario: args.scenario, report: args.report, overwrite: args.overwrite });
-    const m = r.manifest;
-    console.log(`exported ${m.algorithm} run ${m.run.name} (${m.scenario.id}, weights ${m.weights.quantization}) to ${r.dir}: ${r.files.map((f) => `${f.path} ${f.bytes.toLocaleString('en-US')} B`).join(', ')}; ${(r.bytes / 1024).toFixed(1)} KiB in all`);
-    const ag = m.weights.agreement;
-    if (ag)
-      console.log(
-        `${m.weights.quantization === 'none' ? 'float32' : m.weights.quantization} weights choose the trainer's action (tfjs, float32) on ${ag.pct.toFixed(2)} % of ${ag.decisions} decisions of ${ag.days}` +
-          (ag.medianQLoss === null ? '' : `; the others lose a median ${ag.medianQLoss} of its Q-value units (reward × rewardScale)`),
-      );
-    if (!m.evaluation) console.log('no evaluation report lists this run: policy.json has evaluation null (give --report reports/X)');
-    else console.log(`evaluation from ${m.evaluation.report}: ${m.evaluation.days} days, gap ${typeof m.evaluation.gapPct === 'number' ? `${m.evaluation.gapPct.toFixed(1)} %` : '-'}`);
-  },
-};

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { daySeed, DT, evPowerFits, evRate, FlattenAction, isAllowed, LIMIT_TOL, loadScenario, makeEnv, meanAhead, SLOTS, slotTime, type DaySummary, type HomeView } from '../env/index.js';
 import type { LoadedPolicy, PolicyManifest } from '../runtime/policy.js';
 
@@ -445,55 +444,3 @@ export async function exampleDay(policyDir: string, seed: number, day: number, s
   }
   return { csv: `${lines.join('\n')}\n`, summary: info.day!, ...out };
 }
-
-// ---------------------------------------------------------------------------------------------
-// The command
-
-const COLUMNS_HELP = [
-  'Replay CSV: a header, then one row per slot 0, 1, 2, … (96 for a day):',
-  '  slot (0…95), weekend (0/1), base_kw (fixed loads now, kW), pv_kw (PV now, kW),',
-  '  pv_next_1h_kw, pv_next_4h_kw (PV forecast: mean over the next 4 / 16 slots, kW),',
-  '  <appliance>_deadline per appliance of policy.json (last slot of the pending request; empty: none),',
-  '  with an EV: ev_home (0/1), ev_soc_kwh (charger reading; needed on the first row and when the EV',
-  '  comes back, empty otherwise), ev_due_slot (departure or 96), ev_target_kwh (SoC needed by then),',
-  '  ev_floor_kwh (lowest SoC allowed after the slot; empty: derived from the target).',
-  'Output: one JSON line per appliance and for the EV per slot: {slot, time, device, command, power (kW)}.',
-  'The gateway keeps the cycles run, the running import peak and the EV SoC between readings from its own commands.',
-].join('\n');
-
-function gatewayOptions(y: Argv) {
-  return y
-    .option('policy', { type: 'string', demandOption: true, describe: 'Exported policy folder (rescoin export --out); loaded through its own policy.mjs' })
-    .option('replay', { type: 'string', describe: 'Replay CSV: one row of readings and pending requests per slot (columns below)' })
-    .option('out', { type: 'string', describe: 'Write the control messages (JSON lines) here instead of stdout' })
-    .option('write-example', { type: 'string', describe: "Instead: write a replay CSV of one day of the policy's scenario (the meter's record with the policy in control)" })
-    .option('seed', { type: 'number', default: 1, describe: 'With --write-example: run seed K (day d is daySeed(K, d))' })
-    .option('day', { type: 'number', default: 0, describe: 'With --write-example: day d of the seed' })
-    .option('scenario', { type: 'string', describe: "With --write-example: scenario id or path, when the policy's is not found under its id" })
-    .check((a) => {
-      if ((a.replay === undefined) === (a['write-example'] === undefined)) throw new Error('--replay or --write-example: expected exactly one of them');
-      if (!Number.isInteger(a.seed) || a.seed < 0) throw new Error(`--seed must be a non-negative integer, got ${a.seed}`);
-      if (!Number.isInteger(a.day) || a.day < 0) throw new Error(`--day must be a non-negative integer, got ${a.day}`);
-      return true;
-    })
-    .epilog(COLUMNS_HELP);
-}
-
-type GatewayArgs = Awaited<ReturnType<typeof gatewayOptions>['argv']>;
-
-export const gatewayCommand: CommandModule<object, GatewayArgs> = {
-  command: 'gateway',
-  describe: 'Run an exported policy on a day of meter readings as a home gateway would; write its control messages as JSON lines',
-  builder: gatewayOptions as unknown as CommandModule<object, GatewayArgs>['builder'],
-  handler: async (args: ArgumentsCamelCase<GatewayArgs>) => {
-    if (args.writeExample !== undefined) {
-      const ex = await exampleDay(args.policy, args.seed, args.day, args.scenario);
-      writeFileSync(args.writeExample, ex.csv);
-      console.error(`wrote ${args.writeExample}: day ${args.day} of seed ${args.seed} with ${args.policy} in control (score J ${ex.summary.score.toFixed(4)} €, peak ${ex.summary.peakKw.toFixed(3)} kW)`);
-      return;
-    }
-    const r = await replayDay(args.policy, args.replay!, args.out);
-    if (args.out === undefined) for (const msg of r.messages) process.stdout.write(`${JSON.stringify(msg)}\n`);
-    console.error(`${r.slots.length} slots, ${r.messages.length} control messages${args.out ? ` written to ${args.out}` : ''}; running import peak ${r.peakKw.toFixed(3)} kW`);
-  },
-};

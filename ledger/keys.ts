@@ -53,7 +53,7 @@ export function publicKeyFromHex(hex: string): KeyObject {
 }
 
 export function checkAccountName(name: string, field = 'name'): string {
-  if (!ACCOUNT_NAME.test(name)) throw new LedgerError(`${field} "${name}" must be 1-32 characters a-z, 0-9, _ or -, starting with a letter`);
+  if (!ACCOUNT_NAME.test(name)) throw new LedgerError(`${field}: "${name}" must be 1-32 characters a-z, 0-9, _ or -, starting with a letter`, field);
   return name;
 }
 

@@ -74,18 +74,18 @@ export function writePayouts(dir: string, file: PayoutsFile): string {
 /** Read and check a report's payouts.json. */
 export function readPayouts(reportDir: string): PayoutsFile {
   const path = join(reportDir, PAYOUTS_FILE);
-  if (!existsSync(path)) throw new LedgerError(`--report: ${path} does not exist (reports written by rescoin evaluate have it; evaluate again to make one)`);
+  if (!existsSync(path)) throw new LedgerError(`report: ${path} does not exist (reports written by rescoin evaluate have it; evaluate again to make one)`, 'report');
   let x: PayoutsFile;
   try {
     x = JSON.parse(readFileSync(path, 'utf8')) as PayoutsFile;
   } catch (e) {
-    throw new LedgerError(`--report: ${path} does not parse: ${(e as Error).message}`);
+    throw new LedgerError(`report: ${path} does not parse: ${(e as Error).message}`, 'report');
   }
-  if (x?.format !== PAYOUTS_FORMAT || !Array.isArray(x.policies)) throw new LedgerError(`--report: ${path} is not a ${PAYOUTS_FORMAT} file (format ${JSON.stringify(x?.format)})`);
+  if (x?.format !== PAYOUTS_FORMAT || !Array.isArray(x.policies)) throw new LedgerError(`report: ${path} is not a ${PAYOUTS_FORMAT} file (format ${JSON.stringify(x?.format)})`, 'report');
   for (const p of x.policies)
     for (const d of p.days)
       if (!Number.isSafeInteger(d.day) || !Number.isSafeInteger(d.seed) || !Number.isFinite(d.rescoin) || d.rescoin < 0 || !HEX64.test(d.meterSha256))
-        throw new LedgerError(`--report: ${path}, policy ${p.name}: bad day record ${JSON.stringify(d)}`);
+        throw new LedgerError(`report: ${path}, policy ${p.name}: bad day record ${JSON.stringify(d)}`, 'report');
   return x;
 }
 
@@ -93,27 +93,28 @@ export function readPayouts(reportDir: string): PayoutsFile {
  * The report policy to pay: the one asked for, else the first that is not a baseline (the
  * prosumer's agent). Throws naming the choices.
  */
-export function choosePolicy(names: readonly string[], asked?: string, flag = '--policy'): string {
+export function choosePolicy(names: readonly string[], asked?: string): string {
   if (asked !== undefined) {
-    if (!names.includes(asked)) throw new LedgerError(`${flag}: the report has no policy "${asked}" (policies: ${names.join(', ')})`);
+    if (!names.includes(asked)) throw new LedgerError(`policy: the report has no policy "${asked}" (policies: ${names.join(', ')})`, 'policy');
     return asked;
   }
   const agent = names.find((n) => !BASELINE_POLICIES.includes(n));
-  if (agent === undefined) throw new LedgerError(`${flag}: the report has only baseline policies (${names.join(', ')}): say which to pay, e.g. ${flag} ${names[0] ?? 'cheapest'}`);
+  if (agent === undefined) throw new LedgerError(`policy: the report has only baseline policies (${names.join(', ')}): say which to pay`, 'policy');
   return agent;
 }
 
 /** The prosumer to pay: the one named, else the ledger's only prosumer. */
-export function chooseProsumer(ledger: Ledger, asked?: string, flag = '--name'): string {
+export function chooseProsumer(ledger: Ledger, asked?: string): string {
   const prosumers = ledger.prosumers();
+  const fail = (why: string) => new LedgerError(`to: ${why}`, 'to');
   if (asked !== undefined) {
-    if (asked === OPERATOR) throw new LedgerError(`${flag}: the operator holds no RESCoin; name a prosumer (${prosumers.join(', ') || 'none yet'})`);
-    if (!prosumers.includes(asked)) throw new LedgerError(`${flag}: unknown account "${asked}" (prosumers: ${prosumers.join(', ') || 'none'}; add one with rescoin ledger keygen --dir ${ledger.dir} --name ${asked})`);
+    if (asked === OPERATOR) throw fail(`the operator holds no RESCoin; name a prosumer (${prosumers.join(', ') || 'none yet'})`);
+    if (!prosumers.includes(asked)) throw fail(`unknown account "${asked}" (prosumers: ${prosumers.join(', ') || 'none'}; register one in ${ledger.dir} first: Ledger.register, rescoin ledger keygen)`);
     return asked;
   }
   if (prosumers.length === 1) return prosumers[0];
-  if (prosumers.length === 0) throw new LedgerError(`${flag}: the ledger has no prosumer account yet: rescoin ledger keygen --dir ${ledger.dir} --name alice`);
-  throw new LedgerError(`${flag}: the ledger has several prosumers (${prosumers.join(', ')}): say which to pay`);
+  if (prosumers.length === 0) throw fail(`the ledger ${ledger.dir} has no prosumer account yet (Ledger.register, rescoin ledger keygen)`);
+  throw fail(`the ledger has several prosumers (${prosumers.join(', ')}): say which to pay`);
 }
 
 export interface MintResult {
@@ -133,13 +134,12 @@ export interface MintResult {
  * "evaluate REPORT policy P day D seed S", the day's meter hash. All or nothing: a refused day (for
  * instance meter data already paid) refuses the whole report and names the day.
  */
-export function mintPayouts(ledger: Ledger, payouts: PayoutsFile, o: { report: string; policy?: string; to?: string; policyFlag?: string; toFlag?: string }): MintResult {
+export function mintPayouts(ledger: Ledger, payouts: PayoutsFile, o: { report: string; policy?: string; to?: string }): MintResult {
   const policy = choosePolicy(
     payouts.policies.map((p) => p.name),
     o.policy,
-    o.policyFlag,
   );
-  const to = chooseProsumer(ledger, o.to, o.toFlag);
+  const to = chooseProsumer(ledger, o.to);
   const days = payouts.policies.find((p) => p.name === policy)!.days;
   const report = o.report.replaceAll('\\', '/').replace(/\/+$/, '');
   const minted: MintResult['minted'] = [];

@@ -70,7 +70,7 @@ export function chainPath(dir: string): string {
 /** Verify a ledger folder's chain from its bytes (read-only: never recovers, never writes). */
 export function verifyLedger(dir: string, opts: Pick<LedgerOptions, 'operatorPublicKey'> = {}): VerifyResult {
   const path = chainPath(dir);
-  if (!existsSync(path)) return { ok: false, height: 0, reason: `block 0: ${path} does not exist (rescoin ledger init --dir ${dir})` };
+  if (!existsSync(path)) return { ok: false, height: 0, reason: `block 0: ${path} does not exist (no ledger in ${dir}: Ledger.init, rescoin ledger init, makes one)` };
   return verifyBytes(readFileSync(path), { operatorPublicKey: anchor(dir, opts.operatorPublicKey) });
 }
 
@@ -83,7 +83,7 @@ export function readBlocks(dir: string): Block[] {
     try {
       return JSON.parse(l) as Block;
     } catch {
-      throw new LedgerError(`block ${i} of ${chainPath(dir)} does not parse: run rescoin ledger verify --dir ${dir}`);
+      throw new LedgerError(`block ${i} of ${chainPath(dir)} does not parse (verifyLedger, rescoin ledger verify, names the first bad block)`);
     }
   });
 }
@@ -148,7 +148,7 @@ export class Ledger {
   /** Create a ledger folder: the operator's key pair in keys/ and the genesis block. */
   static init(dir: string, opts: LedgerOptions = {}): Ledger {
     const path = chainPath(dir);
-    if (existsSync(path)) throw new LedgerError(`--dir: ${dir} already holds a ledger (${path})`);
+    if (existsSync(path)) throw new LedgerError(`dir: ${dir} already holds a ledger (${path})`, 'dir');
     mkdirSync(dir, { recursive: true });
     let operatorKey: KeyObject;
     if (existsSync(join(dir, 'keys', `${OPERATOR}.pem`))) operatorKey = loadPrivateKey(dir, OPERATOR);
@@ -169,7 +169,7 @@ export class Ledger {
    */
   static open(dir: string, opts: LedgerOptions = {}): Ledger {
     const path = chainPath(dir);
-    if (!existsSync(path)) throw new LedgerError(`--dir: no ledger in ${dir} (${path} does not exist; create one with rescoin ledger init --dir ${dir})`);
+    if (!existsSync(path)) throw new LedgerError(`dir: no ledger in ${dir} (${path} does not exist; create one first: Ledger.init, rescoin ledger init)`, 'dir');
     let bytes = readFileSync(path);
     let recovered: Recovery | null = null;
     const torn = tornTail(bytes);
@@ -180,7 +180,7 @@ export class Ledger {
       bytes = bytes.subarray(0, torn);
     }
     const r = replay(bytes, { operatorPublicKey: anchor(dir, opts.operatorPublicKey) });
-    if (r.error) throw new LedgerError(`${path} is not valid at ${r.error.reason}; nothing was written (see rescoin ledger verify --dir ${dir})`);
+    if (r.error) throw new LedgerError(`${path} is not valid at ${r.error.reason}; nothing was written (verifyLedger, rescoin ledger verify, tells more)`);
     const ledger = new Ledger(dir, r.state, bytes.length, opts.clock ?? Date.now);
     ledger.recovered = recovered;
     return ledger;
@@ -232,7 +232,7 @@ export class Ledger {
     try {
       return this.state.account(name, field);
     } catch (e) {
-      throw new LedgerError((e as Error).message);
+      throw new LedgerError((e as Error).message, field);
     }
   }
 
@@ -345,9 +345,9 @@ export class Ledger {
 
   /** Register a new prosumer: a key pair in keys/ (0600) and an account transaction in a block. */
   register(name: string): { block: Block; publicKey: string; created: boolean } {
-    checkAccountName(name, '--name');
-    if (name === OPERATOR) throw new LedgerError(`--name: "${OPERATOR}" is the operator's account`);
-    if (this.has(name)) throw new LedgerError(`--name: account "${name}" exists`);
+    checkAccountName(name, 'name');
+    if (name === OPERATOR) throw new LedgerError(`name: "${OPERATOR}" is the operator's account`, 'name');
+    if (this.has(name)) throw new LedgerError(`name: account "${name}" exists`, 'name');
     let publicKey = loadPublicKeyHex(this.dir, name);
     const created = publicKey === null;
     // A key left by an interrupted keygen is registered as it is rather than replaced.

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadScenario } from '../../env/index.js';
 import { formatTable, builtinPolicy, simulate } from '../../evaluation/simulate.js';
+import { rescoin as run } from './run.js';
 
 const paper = loadScenario('paper-apartment');
-// The CLI is tested as users run it: the build that `npm install` makes (the `prepare` script).
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
-const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
 
 describe('simulate', () => {
   it('day d of seed K is the same day whatever the number of days', async () => {
@@ -33,12 +30,8 @@ describe('simulate', () => {
 });
 
 describe('rescoin CLI', () => {
-  it('is built', () => {
-    expect(existsSync(cli), 'run `npm install` (or `npm run build`) first').toBe(true);
-  });
-
-  it('simulate --json prints the days', () => {
-    const out = run('simulate', '--scenario', 'paper-apartment', '--policy', 'asap', '--days', '2', '--seed', '1', '--json');
+  it('simulate --json prints the days', async () => {
+    const out = await run('simulate', '--scenario', 'paper-apartment', '--policy', 'asap', '--days', '2', '--seed', '1', '--json');
     expect(out.status).toBe(0);
     const days = JSON.parse(out.stdout);
     expect(days).toHaveLength(2);
@@ -46,57 +39,58 @@ describe('rescoin CLI', () => {
     expect(days[1].day).toBe(1);
   });
 
-  it('unknown flags and values fail with the valid ones', () => {
-    const flag = run('simulate', '--dayz', '3');
+  it('unknown flags and values fail with the valid ones', async () => {
+    const flag = await run('simulate', '--dayz', '3');
     expect(flag.status).toBe(2);
     expect(flag.stderr).toContain('Unknown argument: dayz');
     expect(flag.stderr).toContain('--days');
-    const policy = run('simulate', '--policy', 'random');
+    const policy = await run('simulate', '--policy', 'random');
     expect(policy.status).toBe(2);
     expect(policy.stderr).toContain('valid: asap, cheapest, milp');
-    const scenario = run('simulate', '--scenario', 'mansion');
+    const scenario = await run('simulate', '--scenario', 'mansion');
     expect(scenario.status).toBe(2);
     expect(scenario.stderr).toContain('paper-apartment');
   });
 
-  it('scenarios lists the shipped scenarios', () => {
-    const out = execFileSync(process.execPath, [cli, 'scenarios', '--json'], { encoding: 'utf8' });
-    expect(JSON.parse(out).map((s: { id: string }) => s.id)).toContain('paper-apartment');
+  it('scenarios lists the shipped scenarios', async () => {
+    const out = await run('scenarios', '--json');
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout).map((s: { id: string }) => s.id)).toContain('paper-apartment');
   });
 
-  it('--plot draws a day as SVG and PNG', () => {
+  it('--plot draws a day as SVG and PNG', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rescoin-'));
     const svg = join(dir, 'day.svg');
     const png = join(dir, 'day.png');
-    expect(run('simulate', '--days', '1', '--plot', svg).status).toBe(0);
-    expect(run('simulate', '--days', '1', '--plot', png).status).toBe(0);
+    expect((await run('simulate', '--days', '1', '--plot', svg)).status).toBe(0);
+    expect((await run('simulate', '--days', '1', '--plot', png)).status).toBe(0);
     const text = readFileSync(svg, 'utf8');
     expect(text).toMatch(/^<svg/);
     expect(text).toContain('Dishwasher');
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
-    expect(run('simulate', '--days', '1', '--plot', join(dir, 'day.jpg')).status).toBe(2);
+    expect((await run('simulate', '--days', '1', '--plot', join(dir, 'day.jpg'))).status).toBe(2);
   });
 
-  it('baseline solves day d of seed K, the same day simulate plays, and writes LP, plot and front', () => {
+  it('baseline solves day d of seed K, the same day simulate plays, and writes LP, plot and front', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rescoin-'));
-    const out = run('baseline', '--day', '2', '--seed', '1', '--json', '--lp', join(dir, 'day.lp'), '--plot', join(dir, 'day.svg'));
+    const out = await run('baseline', '--day', '2', '--seed', '1', '--json', '--lp', join(dir, 'day.lp'), '--plot', join(dir, 'day.svg'));
     expect(out.status).toBe(0);
     const r = JSON.parse(out.stdout);
     expect(r.status).toBe('optimal');
     expect(Object.keys(r).sort()).toEqual(['cost', 'mipGap', 'par', 'peakKw', 'rescoin', 'schedule', 'score', 'solveMs', 'status']);
-    const sim = JSON.parse(run('simulate', '--policy', 'milp', '--days', '3', '--seed', '1', '--json').stdout);
+    const sim = JSON.parse((await run('simulate', '--policy', 'milp', '--days', '3', '--seed', '1', '--json')).stdout);
     expect(Math.abs(sim[2].score - r.score)).toBeLessThan(1e-6);
-    const asap = JSON.parse(run('simulate', '--policy', 'asap', '--days', '3', '--seed', '1', '--json').stdout);
+    const asap = JSON.parse((await run('simulate', '--policy', 'asap', '--days', '3', '--seed', '1', '--json')).stdout);
     expect(r.score).toBeLessThanOrEqual(asap[2].score);
     expect(readFileSync(join(dir, 'day.lp'), 'utf8')).toMatch(/^\\ .*\nMinimize/);
     expect(readFileSync(join(dir, 'day.svg'), 'utf8')).toMatch(/^<svg/);
-    const front = run('baseline', '--day', '2', '--seed', '1', '--pareto', '3', '--pareto-out', join(dir, 'front'));
+    const front = await run('baseline', '--day', '2', '--seed', '1', '--pareto', '3', '--pareto-out', join(dir, 'front'));
     expect(front.status).toBe(0);
     const rows = readFileSync(join(dir, 'front.csv'), 'utf8').trim().split('\n');
     expect(rows[0]).toBe('cap_kw,peak_kw,cost_eur,score_eur,status');
     expect(rows).toHaveLength(4);
     const costs = rows.slice(1).map((l) => Number(l.split(',')[2]));
     expect(costs[2]).toBeLessThanOrEqual(costs[0] + 1e-9);
-    expect(run('baseline', '--pareto', '1').status).toBe(2);
+    expect((await run('baseline', '--pareto', '1')).status).toBe(2);
   });
 });

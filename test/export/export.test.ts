@@ -11,6 +11,7 @@ import { train } from '../../training/train.js';
 import { evaluate, loadRunPolicy } from '../../evaluation/evaluate.js';
 import { exportPolicy } from '../../export/export.js';
 import type { LoadedPolicy, PolicyManifest } from '../../runtime/policy.js';
+import { rescoin } from '../cli/run.js';
 
 /**
  * Issue 5's acceptance: exported policies act as the trainer's on 10,000 observations of held-out
@@ -20,7 +21,6 @@ import type { LoadedPolicy, PolicyManifest } from '../../runtime/policy.js';
 
 const paper = loadScenario('paper-apartment');
 const N_OBS = observationLayout(paper).length;
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 const N = 10_000;
 const EVAL_SEED = HELD_OUT_SEED;
 let root: string;
@@ -31,6 +31,17 @@ interface Recorded {
   obs: Float32Array[];
   masks: Uint8Array[];
   actions: number[];
+}
+
+/** Runs `fn` with `dir` as the working directory (export looks for ./reports), as a user in that folder would. */
+async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const was = process.cwd();
+  process.chdir(dir);
+  try {
+    return await fn();
+  } finally {
+    process.chdir(was);
+  }
 }
 
 /** Plays held-out days with a policy, recording each slot's observation, exact flat mask and flat action. */
@@ -238,7 +249,7 @@ describe('rescoin export', () => {
     const ev = await evaluate({ scenario: paper, runs: [qRun], days: 2, seed: EVAL_SEED, out: report, timeLimitSec: 60 });
     const out = join(work, 'gateway', 'q');
     // Without --report, the newest report under ./reports that lists the run is found.
-    const r = spawnSync(process.execPath, [cli, 'export', '--run', qRun, '--out', out], { cwd: work, encoding: 'utf8' });
+    const r = await inDir(work, () => rescoin('export', '--run', qRun, '--out', out));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/exported qlearning run q-small \(paper-apartment, weights none\)/);
@@ -257,12 +268,12 @@ describe('rescoin export', () => {
     expect(m.evaluation!.gapPct as number).toBeCloseTo(mine.gapPct, 9);
     expect(m.evaluation!.meanScore as number).toBeCloseTo(mine.meanScore, 9);
     // A non-empty --out needs --overwrite; Q-learning tables are not quantised.
-    const again = spawnSync(process.execPath, [cli, 'export', '--run', qRun, '--out', out], { cwd: work, encoding: 'utf8' });
+    const again = await inDir(work, () => rescoin('export', '--run', qRun, '--out', out));
     expect(again.status).toBe(2);
-    expect(again.stderr).toMatch(/--out .* is not empty/);
-    const q8 = spawnSync(process.execPath, [cli, 'export', '--run', qRun, '--out', join(work, 'q8'), '--quantize', 'uint8'], { cwd: work, encoding: 'utf8' });
+    expect(again.stderr).toMatch(/rescoin export: --out: .* is not empty/);
+    const q8 = await inDir(work, () => rescoin('export', '--run', qRun, '--out', join(work, 'q8'), '--quantize', 'uint8'));
     expect(q8.status).toBe(2);
-    expect(q8.stderr).toMatch(/--quantize uint8: expected none for a Q-learning run/);
+    expect(q8.stderr).toMatch(/rescoin export: --quantize: got uint8, expected none for a Q-learning run/);
   }, 60_000);
 
   it('refuses a run trained on another version of the scenario', async () => {

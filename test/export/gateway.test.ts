@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { loadScenario, type Scenario } from '../../env/index.js';
 import { train } from '../../training/train.js';
 import { exportPolicy } from '../../export/export.js';
 import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } from '../../export/gateway.js';
+import { rescoin } from '../cli/run.js';
 
 /**
  * `rescoin gateway`: a day of meter readings in, control messages out. A day recorded from the
@@ -14,7 +14,6 @@ import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } fr
  * actions, so the gateway's state tracking and mask are the environment's.
  */
 
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
 let root: string;
 const folders: Record<string, string> = {};
 
@@ -62,17 +61,17 @@ describe('gateway replay', () => {
 });
 
 describe('rescoin gateway', () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'gateway', ...args], { encoding: 'utf8' });
+  const run = (...args: string[]) => rescoin('gateway', ...args);
 
-  it('writes an example day, replays it and writes 96 × devices control messages as JSON lines', () => {
+  it('writes an example day, replays it and writes 96 × devices control messages as JSON lines', async () => {
     const dir = mkdtempSync(join(root, 'cli-'));
     const csv = join(dir, 'day.csv');
-    const w = run('--policy', folders.paper, '--write-example', csv, '--seed', '1', '--day', '3');
+    const w = await run('--policy', folders.paper, '--write-example', csv, '--seed', '1', '--day', '3');
     expect(w.status, w.stderr).toBe(0);
     const m = JSON.parse(readFileSync(join(folders.paper, 'policy.json'), 'utf8'));
     expect(readFileSync(csv, 'utf8').split('\n')[0]).toBe(replayColumns(m).join(','));
     const out = join(dir, 'messages.jsonl');
-    const r = run('--policy', folders.paper, '--replay', csv, '--out', out);
+    const r = await run('--policy', folders.paper, '--replay', csv, '--out', out);
     expect(r.status, r.stderr).toBe(0);
     const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const devices = m.action.appliances.length + 1;
@@ -83,36 +82,36 @@ describe('rescoin gateway', () => {
     for (let t = 0; t < 96; t++) expect(lines.slice(t * devices, (t + 1) * devices).map((l) => l.device)).toEqual([...m.action.appliances.map((a: { device: string }) => a.device), 'ev']);
     expect(r.stderr).toMatch(/96 slots, 672 control messages/);
     // Without --out the messages go to stdout.
-    const stdout = run('--policy', folders.paper, '--replay', csv);
+    const stdout = await run('--policy', folders.paper, '--replay', csv);
     expect(stdout.stdout.trim().split('\n')).toHaveLength(672);
   });
 
-  it('a bad row names the line and the column', () => {
+  it('a bad row names the line and the column', async () => {
     const dir = mkdtempSync(join(root, 'bad-'));
     const csv = join(dir, 'day.csv');
-    expect(run('--policy', folders.paper, '--write-example', csv).status).toBe(0);
+    expect((await run('--policy', folders.paper, '--write-example', csv)).status).toBe(0);
     const lines = readFileSync(csv, 'utf8').split('\n');
     const header = lines[0].split(',');
     const cells = lines[9].split(',');
     cells[header.indexOf('pv_kw')] = 'abc';
     writeFileSync(join(dir, 'bad.csv'), [...lines.slice(0, 9), cells.join(','), ...lines.slice(10)].join('\n'));
-    const r = run('--policy', folders.paper, '--replay', join(dir, 'bad.csv'));
+    const r = await run('--policy', folders.paper, '--replay', join(dir, 'bad.csv'));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('bad.csv line 10, column pv_kw: expected a power ≥ 0 kW, got "abc"');
 
     const late = lines[20].split(',');
     late[header.indexOf('dishwasher_deadline')] = '3';
     writeFileSync(join(dir, 'late.csv'), [...lines.slice(0, 20), late.join(','), ...lines.slice(21)].join('\n'));
-    expect(run('--policy', folders.paper, '--replay', join(dir, 'late.csv')).stderr).toContain('late.csv line 21, column dishwasher_deadline: expected empty or a deadline slot from 19 to 95, got "3"');
+    expect((await run('--policy', folders.paper, '--replay', join(dir, 'late.csv'))).stderr).toContain('late.csv line 21, column dishwasher_deadline: expected empty or a deadline slot from 19 to 95, got "3"');
 
     writeFileSync(join(dir, 'cols.csv'), [lines[0].replace('pv_kw', 'pv_kW'), ...lines.slice(1)].join('\n'));
-    expect(run('--policy', folders.paper, '--replay', join(dir, 'cols.csv')).stderr).toMatch(/cols\.csv line 1, column 4 "pv_kW": unknown column/);
+    expect((await run('--policy', folders.paper, '--replay', join(dir, 'cols.csv'))).stderr).toMatch(/cols\.csv line 1, column 4 "pv_kW": unknown column/);
 
     const noSoc = lines[1].split(',');
     noSoc[header.indexOf('ev_soc_kwh')] = '';
     writeFileSync(join(dir, 'nosoc.csv'), [lines[0], noSoc.join(','), ...lines.slice(2)].join('\n'));
-    expect(run('--policy', folders.paper, '--replay', join(dir, 'nosoc.csv')).stderr).toContain("nosoc.csv line 2, column ev_soc_kwh: expected the EV's SoC (kWh)");
+    expect((await run('--policy', folders.paper, '--replay', join(dir, 'nosoc.csv'))).stderr).toContain("nosoc.csv line 2, column ev_soc_kwh: expected the EV's SoC (kWh)");
 
-    expect(run('--policy', folders.paper).stderr).toContain('--replay or --write-example: expected exactly one of them');
+    expect((await run('--policy', folders.paper)).stderr).toContain('--replay or --write-example: expected exactly one of them');
   });
 });

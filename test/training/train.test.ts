@@ -8,7 +8,10 @@ import { loadAgent, train, validate } from '../../training/train.js';
 import { evaluate } from '../../evaluation/evaluate.js';
 
 const paper = loadScenario('paper-apartment');
-const cli = join(import.meta.dirname, '..', '..', 'dist', 'cli', 'main.js');
+// A killed run needs a process to kill: the CLI from its TypeScript sources (vite-node ships with
+// vitest), never a build that may be stale.
+const root = join(import.meta.dirname, '..', '..');
+const cli = [join(root, 'node_modules', 'vite-node', 'vite-node.mjs'), join(root, 'cli', 'bin.ts')];
 const tmp = () => mkdtempSync(join(tmpdir(), 'rescoin-train-'));
 
 /** metrics.csv rows without the wall-clock column, which is the only one allowed to differ. */
@@ -56,7 +59,7 @@ describe('rescoin train', () => {
 
   it('a killed run resumes: no episode lost or repeated', async () => {
     const dir = join(tmp(), 'killed');
-    const args = [cli, 'train', '--agent', 'qlearning', '--episodes', '4000', '--seed', '6', '--out', dir, '--checkpoint-minutes', '0.003', '--no-progress'];
+    const args = [...cli, 'train', '--agent', 'qlearning', '--episodes', '4000', '--seed', '6', '--out', dir, '--checkpoint-minutes', '0.003', '--no-progress'];
     const child = spawn(process.execPath, args, { stdio: 'ignore' });
     // Kill it once it has checkpointed and written some episodes past the checkpoint.
     for (let k = 0; k < 600; k++) {
@@ -67,7 +70,7 @@ describe('rescoin train', () => {
     await new Promise((r) => child.once('exit', r));
     const before = metricRows(dir).length;
     expect(before).toBeLessThan(4000);
-    const resumed = spawn(process.execPath, [cli, 'train', '--out', dir, '--resume', '--episodes', '4000', '--no-progress'], { stdio: 'ignore' });
+    const resumed = spawn(process.execPath, [...cli, 'train', '--out', dir, '--resume', '--episodes', '4000', '--no-progress'], { stdio: 'ignore' });
     const code = await new Promise((r) => resumed.once('exit', r));
     expect(code).toBe(0);
     const episodes = metricRows(dir).map((x) => Number(x[0]));

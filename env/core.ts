@@ -2,7 +2,7 @@ import type { Scenario } from './scenario.js';
 import type { Day } from './day.js';
 import { SLOTS } from './time.js';
 import { peakTerm, slotTerm } from './score.js';
-import { HomeController, meanAhead, EV_RATE_MAX, type ControllerSpec, type EvReadings, type HomeReadings } from '../runtime/index.js';
+import { HomeController, meanAhead, EV_RATE_MAX, type ControllerSpec, type HomeReadings } from '../runtime/index.js';
 
 export { LIMIT_TOL, evPowerFits, evRate, EV_RATE_MAX, meanAhead, type HomeView, type EvView } from '../runtime/index.js';
 
@@ -51,6 +51,21 @@ export function controllerSpec(s: Scenario): ControllerSpec {
   return spec;
 }
 
+/** A PV profile's forecast readings, computed once per profile (days share the year's PV days). */
+const forecastCache = new WeakMap<Float64Array, { next1h: Float64Array; next4h: Float64Array }>();
+function forecasts(pv: Float64Array): { next1h: Float64Array; next4h: Float64Array } {
+  let f = forecastCache.get(pv);
+  if (!f) {
+    f = { next1h: new Float64Array(SLOTS), next4h: new Float64Array(SLOTS) };
+    for (let t = 0; t < SLOTS; t++) {
+      f.next1h[t] = meanAhead(pv, t, 4);
+      f.next4h[t] = meanAhead(pv, t, 16);
+    }
+    forecastCache.set(pv, f);
+  }
+  return f;
+}
+
 export class HomeCore extends HomeController {
   readonly s: Scenario;
   readonly hasEv: boolean;
@@ -64,7 +79,10 @@ export class HomeCore extends HomeController {
   lastEvKw = 0;
   violations = 0;
   returnSum = 0;
-  private readonly readings: HomeReadings & { deadlines: Int32Array; ev: Required<EvReadings> | null };
+  private readonly readings: HomeReadings & { deadlines: Int32Array; ev: { home: boolean; socKwh: number; dueSlot: number; targetKwh: number; floorKwh: number; tripKwh: number } | null };
+  /** The PV forecast readings of the day (meanAhead of its PV), per slot. */
+  private pvNext1h: Float64Array = new Float64Array(SLOTS);
+  private pvNext4h: Float64Array = new Float64Array(SLOTS);
 
   constructor(s: Scenario) {
     super(controllerSpec(s));
@@ -78,7 +96,7 @@ export class HomeCore extends HomeController {
       pvNext1hKw: 0,
       pvNext4hKw: 0,
       deadlines: new Int32Array(this.nApp),
-      ev: this.hasEv ? { home: true, socKwh: null, dueSlot: SLOTS, targetKwh: 0, floorKwh: null, tripKwh: 0 } : null,
+      ev: this.hasEv ? { home: true, socKwh: NaN, dueSlot: SLOTS, targetKwh: 0.5, floorKwh: NaN, tripKwh: 0.5 } : null,
     };
   }
 
@@ -88,6 +106,9 @@ export class HomeCore extends HomeController {
     this.done = false;
     this.violations = 0;
     this.returnSum = 0;
+    const f = forecasts(day.pvKw);
+    this.pvNext1h = f.next1h;
+    this.pvNext4h = f.next4h;
     this.newDay();
     this.sense();
   }
@@ -106,8 +127,8 @@ export class HomeCore extends HomeController {
     r.weekend = d.weekend;
     r.baseKw = d.baseKw[u];
     r.pvKw = d.pvKw[u];
-    r.pvNext1hKw = meanAhead(d.pvKw, u, 4);
-    r.pvNext4hKw = meanAhead(d.pvKw, u, 16);
+    r.pvNext1hKw = this.pvNext1h[u];
+    r.pvNext4hKw = this.pvNext4h[u];
     for (let i = 0; i < this.nApp; i++) {
       const q = d.requests[i];
       r.deadlines[i] = q !== null && t >= q.release ? q.deadline : -1;
@@ -116,16 +137,17 @@ export class HomeCore extends HomeController {
     if (r.ev && e) {
       const ev = r.ev;
       const home = t < SLOTS && e.home[t] === 1;
-      let soc: number | null = t === 0 ? e.soc0Kwh : null;
-      // The trip's energy leaves the battery when the car is back, and the charger reads the SoC then.
-      if (e.trip && t === e.arrival) soc = (soc ?? this.ev!.socKwh) - e.tripKwh;
+      // NaN: no reading (a plain double field, not boxed per slot). The trip's energy leaves the
+      // battery when the car is back, and the charger reads the SoC then.
+      let soc = t === 0 ? e.soc0Kwh : NaN;
+      if (e.trip && t === e.arrival) soc = (t === 0 ? soc : this.ev!.socKwh) - e.tripKwh;
       const beforeTrip = e.trip && t < e.departure;
       ev.home = home;
       ev.socKwh = soc;
       ev.dueSlot = beforeTrip ? e.departure : SLOTS;
       ev.targetKwh = beforeTrip ? e.targetKwh : e.soc0Kwh;
       ev.tripKwh = !beforeTrip && !(home || t >= SLOTS) ? e.tripKwh : 0;
-      ev.floorKwh = home ? e.floorKwh[t + 1] : null;
+      ev.floorKwh = home ? e.floorKwh[t + 1] : NaN;
     }
     this.read(r);
   }

@@ -5,13 +5,13 @@ import { DT, evPowerFits, LIMIT_TOL, SLOTS, type EvView } from './view.js';
 /** What a gateway knows of the EV at the start of a slot (the controller's module comment has the rules). */
 export interface EvReadings {
   home: boolean | number;
-  /** The charger's SoC reading; needed on slot 0 and when the EV comes back, else null (integrated). */
+  /** The charger's SoC reading; needed on slot 0 and when the EV comes back, else null or NaN (integrated). */
   socKwh: number | null;
   /** When the next requirement is due: the departure, or 96 (the end of the day). */
   dueSlot: number;
   /** The SoC it must hold by then (at the end of the day: the SoC of 00:00). */
   targetKwh: number;
-  /** The lowest SoC allowed at the end of the slot; null: max(socMin, target − what the fastest level adds before due). */
+  /** The lowest SoC allowed at the end of the slot; null or NaN: max(socMin, target − what the fastest level adds before due). */
   floorKwh?: number | null;
   /** While away: the energy the trip is expected to take, counted in the requirement until the SoC is read again. */
   tripKwh?: number;
@@ -50,9 +50,11 @@ export class EvController implements EvView {
   /** At the start of slot t: the SoC reading, where the EV is, and the next requirement. */
   read(r: EvReadings | null, t: number): void {
     if (!r) throw new Error('readings.ev is null, but this home has an EV: expected { home, socKwh, dueSlot, targetKwh }');
-    if (r.socKwh !== null && r.socKwh !== undefined) {
-      this.socKwh = r.socKwh;
-      if (t === 0) this.startKwh = r.socKwh;
+    const soc = r.socKwh;
+    // NaN as "no reading" lets a caller keep the field a plain double (no boxing per slot).
+    if (soc !== null && soc !== undefined && soc === soc) {
+      this.socKwh = soc;
+      if (t === 0) this.startKwh = soc;
       this.known = true;
     }
     if (!this.known) throw new Error(`readings.ev.socKwh is ${r.socKwh} at slot ${t}: expected the EV's SoC (kWh), unknown so far (give it on slot 0 and when the EV comes back)`);
@@ -71,7 +73,8 @@ export class EvController implements EvView {
       mask[off] = 1;
       return;
     }
-    const floor = r.floorKwh ?? Math.max(this.spec.socMinKwh, r.targetKwh - Math.max(0, r.dueSlot - h.slot - 1) * this.fastestKw * this.spec.chargeEfficiency * DT);
+    const given = r.floorKwh;
+    const floor = given !== null && given !== undefined && given === given ? given : Math.max(this.spec.socMinKwh, r.targetKwh - Math.max(0, r.dueSlot - h.slot - 1) * this.fastestKw * this.spec.chargeEfficiency * DT);
     const lo = floor - LIMIT_TOL;
     const hi = this.capacityKwh + LIMIT_TOL;
     // A level is masked when no choice of the appliances lets it fit: a charge is checked with the

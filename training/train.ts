@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { daySeed, FlattenAction, validationDay, VALIDATION_DAY_OFFSET, makeEnv, observationLayout, peakPotential, playDay, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
+import { daySeed, flatCodec, validationDay, VALIDATION_DAY_OFFSET, makeEnv, observationLayout, peakPotential, playDay, shapingTerm, VectorHomeEnv, type Scenario } from '../env/index.js';
 import { agentPolicy, type Agent, type Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
 
@@ -73,8 +73,7 @@ export function scenarioHash(s: Scenario): string {
 }
 
 export async function createAgent(run: RunConfig, scenario: Scenario, totalSteps: number): Promise<Agent> {
-  const flat = new FlattenAction(makeEnv(scenario));
-  const nActions = flat.actionSpace.n;
+  const nActions = flatCodec(scenario).n;
   if (run.algorithm === 'qlearning') {
     const { QLearningAgent } = await import('../agents/qlearning.js');
     return new QLearningAgent({ layout: observationLayout(scenario), nActions, config: run.config as QLearningConfig, seed: run.seed, totalEpisodes: run.episodes });
@@ -256,8 +255,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const rounds = Math.ceil(run.episodes / n);
   const totalEpisodes = rounds * n;
   const venv = new VectorHomeEnv(o.scenario, n);
-  const flat = new FlattenAction(makeEnv(o.scenario));
-  const A = flat.actionSpace.n;
+  const flat = flatCodec(o.scenario);
+  const A = flat.n;
   const d = venv.obsSize;
   const masks = new Uint8Array(n * A);
   const prevObs = new Float32Array(n * d);

@@ -79,7 +79,8 @@ export class HomeCore extends HomeController {
   lastEvKw = 0;
   violations = 0;
   returnSum = 0;
-  private readonly readings: HomeReadings & { deadlines: Int32Array; ev: { home: boolean; socKwh: number; dueSlot: number; targetKwh: number; floorKwh: number; tripKwh: number } | null };
+  /** The readings of the current slot (reused: copy what you keep). NaN: no reading. */
+  readonly readings: HomeReadings & { deadlines: Int32Array; ev: { home: boolean; socKwh: number; dueSlot: number; targetKwh: number; floorKwh: number; tripKwh: number } | null };
   /** The PV forecast readings of the day (meanAhead of its PV), per slot. */
   private pvNext1h: Float64Array = new Float64Array(SLOTS);
   private pvNext4h: Float64Array = new Float64Array(SLOTS);

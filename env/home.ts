@@ -182,6 +182,12 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
     this.started = false;
   }
 
+  /** What a gateway would read at the current slot: the controller's input (reused: copy what you keep). */
+  readings(): HomeCore['readings'] {
+    if (!this.started) throw new Error('readings() before reset()');
+    return this.core.readings;
+  }
+
   /** The log of the current (or just finished) day. */
   trajectory(): DayLog {
     if (!this.started) throw new Error('trajectory() before reset()');

@@ -1,5 +1,5 @@
 import { ActionCodec } from './codec.js';
-import { featureTable, type FeatureDef } from './features.js';
+import { compileObservation, featureTable, type FeatureDef } from './features.js';
 import type { ControlMessage, ControllerSpec } from './manifest.js';
 import { EvController, type EvReadings } from './ev.js';
 import { SLOTS, type HomeView } from './view.js';
@@ -84,7 +84,7 @@ export class HomeController implements HomeView {
   readonly cycleLength: Int32Array;
   private readonly nonInterruptible: Uint8Array;
   readonly features: readonly FeatureDef[];
-  private readonly featureAppliance: Int32Array;
+  private readonly write: (h: HomeController, out: Float32Array, o: number) => void;
   readonly obsSize: number;
 
   slot = 0;
@@ -140,7 +140,7 @@ export class HomeController implements HomeView {
     this.nonInterruptible = Uint8Array.from(apps, (a) => (a.kind === 'non-interruptible' ? 1 : 0));
     const table = featureTable(spec);
     this.features = table.defs;
-    this.featureAppliance = table.appliance;
+    this.write = compileObservation(table.defs, table.appliance);
     this.obsSize = table.defs.length;
     this.mask = new Uint8Array(off);
     this.powerKw = new Float64Array(this.nApp);
@@ -215,9 +215,7 @@ export class HomeController implements HomeView {
 
   /** Write the observation of the state read last into `out` at `offset` (layout: features.ts). */
   writeObservation(out: Float32Array, offset = 0): Float32Array {
-    const defs = this.features;
-    const app = this.featureAppliance;
-    for (let k = 0; k < defs.length; k++) out[offset + k] = defs[k].read(this, app[k]);
+    this.write(this, out, offset);
     return out;
   }
 

@@ -68,6 +68,7 @@ describe('the feature table', () => {
       const env = makeEnv(s);
       const home = new HomeController(manifestSpec(s));
       const obs = new Float32Array(home.obsSize);
+      const table = featureTable(manifestSpec(s));
       const rng = new Rng(8);
       let away = 0;
       let violations = 0;
@@ -78,6 +79,8 @@ describe('the feature table', () => {
           const r = env.readings();
           home.observe(r, obs);
           expect(Array.from(obs), `day ${d} slot ${t}`).toEqual(Array.from(observation));
+          // Each feature's own read gives what the compiled observation wrote.
+          table.defs.forEach((def, k) => expect(Math.fround(def.read(home, table.appliance[k])), def.name).toBe(obs[k]));
           expect(Array.from(home.mask), `day ${d} slot ${t} mask`).toEqual(Array.from(info.actionMask));
           if (t === 96) break;
           if (r.ev && !r.ev.home) away++;

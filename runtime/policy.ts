@@ -160,7 +160,7 @@ function verifyChecks(m: PolicyManifest, scorer: Scorer, path: string): void {
       if (key !== c.key)
         throw new Error(
           `${path}: checks[${k}]: the trainer's table key is ${JSON.stringify(c.key)}, this policy.mjs computes ${JSON.stringify(key)}: its key function differs from the trainer's ` +
-            '(runtime/policy.ts makeTableKey must follow agents/qlearning.ts stateKey); export the run again with a matching rescoin',
+            '(the folder was exported by another rescoin version); export the run again with a matching rescoin',
         );
     }
     if (c.q !== undefined) {

@@ -71,12 +71,6 @@ export class HomeCore extends HomeController {
   readonly hasEv: boolean;
   day!: Day;
   done = true;
-  /** What the last step did (after fallbacks). */
-  lastViolations = 0;
-  lastImportKw = 0;
-  lastExportKw = 0;
-  lastLoadKw = 0;
-  lastEvKw = 0;
   violations = 0;
   returnSum = 0;
   /** The readings of the current slot (reused: copy what you keep). NaN: no reading. */
@@ -99,6 +93,23 @@ export class HomeCore extends HomeController {
       deadlines: new Int32Array(this.nApp),
       ev: this.hasEv ? { home: true, socKwh: NaN, dueSlot: SLOTS, targetKwh: 0.5, floorKwh: NaN, tripKwh: 0.5 } : null,
     };
+  }
+
+  /** What the last step did (after fallbacks): the controller's `applied`. */
+  get lastViolations(): number {
+    return this.applied.violations;
+  }
+  get lastImportKw(): number {
+    return this.applied.importKw;
+  }
+  get lastExportKw(): number {
+    return this.applied.exportKw;
+  }
+  get lastLoadKw(): number {
+    return this.applied.loadKw;
+  }
+  get lastEvKw(): number {
+    return this.applied.evKw;
   }
 
   /** Start a day at slot 0. */
@@ -166,11 +177,6 @@ export class HomeCore extends HomeController {
     let reward = -slotTerm(s, this.day, t, a.importKw, a.exportKw, a.loadKw);
     if (t === 0) reward -= peakTerm(s, this.day, this.peakKw);
     else if (this.peakKw !== prevPeak) reward -= peakTerm(s, this.day, this.peakKw) - peakTerm(s, this.day, prevPeak);
-    this.lastImportKw = a.importKw;
-    this.lastExportKw = a.exportKw;
-    this.lastLoadKw = a.loadKw;
-    this.lastEvKw = a.evKw;
-    this.lastViolations = a.violations;
     this.violations += a.violations;
     this.returnSum += reward;
     if (this.slot >= SLOTS) this.done = true;

@@ -30,7 +30,7 @@ import { SLOTS, type HomeView } from './view.js';
  * level (a floor out of reach), the levels ≥ 0 that fit the contract are allowed rather than none.
  * After the last slot only "nothing" is allowed, so the mask keeps its shape.
  *
- * ## Fallback (each counted in `lastViolations`)
+ * ## Fallback (each counted in `applied.violations`)
  * A value outside its mask becomes the allowed value (wait if allowed, else run; for the EV the
  * allowed level nearest in power, the lower on a tie); then an EV level that breaks the contract or
  * exports V2H energy drops to the allowed level nearest to it that does not.
@@ -179,7 +179,8 @@ export class HomeController implements HomeView {
     this.pvNext1hKw = r.pvNext1hKw;
     this.pvNext4hKw = r.pvNext4hKw;
     const mask = this.mask;
-    mask.fill(0);
+    // A loop, not fill(): the mask is a few dozen bytes and the call costs more than the stores.
+    for (let k = 0; k < mask.length; k++) mask[k] = 0;
     if (this.ev) this.ev.read(r.ev, t);
     if (t >= SLOTS) {
       for (let c = 0; c < this.nComponents; c++) mask[this.maskOffsets[c]] = 1;
@@ -247,6 +248,7 @@ export class HomeController implements HomeView {
     const mask = this.mask;
     const applied = this.appliedComponents;
     const out = this.applied;
+    const deviceKw = out.deviceKw;
     let v = 0;
     let appKw = 0;
     for (let i = 0; i < this.nApp; i++) {
@@ -258,7 +260,7 @@ export class HomeController implements HomeView {
         v++;
       }
       applied[i] = a;
-      out.deviceKw[i] = a === 1 ? this.powerKw[i] : 0;
+      deviceKw[i] = a === 1 ? this.powerKw[i] : 0;
       if (a === 1) appKw += this.powerKw[i];
     }
     let evKw = 0;
@@ -268,7 +270,7 @@ export class HomeController implements HomeView {
       v += this.ev.choose(act[offset + c], mask, this.maskOffsets[c], fixedNet, this.contractKw);
       applied[c] = this.ev.chosen;
       evKw = this.ev.levelsKw[this.ev.chosen];
-      out.deviceKw[c] = evKw;
+      deviceKw[c] = evKw;
     }
     for (let i = 0; i < this.nApp; i++) {
       if (applied[i] === 1) {

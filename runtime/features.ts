@@ -79,10 +79,16 @@ const evFeatures = (rateMax: number): FeatureDef[] => [
 
 const PEAK = f('peak', 'kW', 'running import peak ÷ contract', 'h.peakKw / h.contractKw', 0, 2);
 
+type Writer = (h: HomeController, out: Float32Array, o: number) => void;
+/** Compiled writers by source: the homes of a vector env share one function, optimised once. */
+const writers = new Map<string, Writer>();
+
 /** One function writing every feature of a table into out[o …], in order. */
-export function compileObservation(defs: readonly FeatureDef[], appliance: Int32Array): (h: HomeController, out: Float32Array, o: number) => void {
-  const lines = defs.map((d, k) => `{ const i = ${appliance[k]}; out[o + ${k}] = ${d.expr}; }`);
-  return new Function('evRate', `return function writeObservation(h, out, o) {\n${lines.join('\n')}\n};`)(evRate) as (h: HomeController, out: Float32Array, o: number) => void;
+export function compileObservation(defs: readonly FeatureDef[], appliance: Int32Array): Writer {
+  const body = defs.map((d, k) => `{ const i = ${appliance[k]}; out[o + ${k}] = ${d.expr}; }`).join('\n');
+  let w = writers.get(body);
+  if (!w) writers.set(body, (w = new Function('evRate', `return function writeObservation(h, out, o) {\n${body}\n};`)(evRate) as Writer));
+  return w;
 }
 
 /** The features of a home in observation order, each with the appliance it reads (-1: none). */

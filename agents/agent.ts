@@ -1,4 +1,4 @@
-import { FlattenAction, makeEnv, type Policy, type Scenario } from '../env/index.js';
+import { flatCodec, type Policy, type Scenario } from '../env/index.js';
 
 /**
  * What every learning agent offers the training loop (training/train.ts). Agents see only what the
@@ -48,7 +48,7 @@ export interface Agent {
 
 /** A trained agent as a Policy: greedy over the exact joint mask. */
 export function agentPolicy(name: string, agent: Agent, scenario: Scenario): Policy {
-  const flat = new FlattenAction(makeEnv(scenario));
+  const flat = flatCodec(scenario);
   const out = new Int32Array(flat.nvec.length);
   return {
     name,

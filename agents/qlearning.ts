@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng, SLOTS, type Feature } from '../env/index.js';
+import { TableKey } from '../runtime/tablekey.js';
 import { linearSchedule, maskedArgmax, maskedMax, type Agent, type Transition } from './agent.js';
 import { qlearningConfig, type QLearningConfig } from './config.js';
 
@@ -78,50 +79,6 @@ interface Step {
   nextKey: string | null;
   nextMask: Uint8Array;
 }
-const SLACK_EDGES = [1, 3];
-const PV_EDGES = [0.01, 0.1, 0.3, 0.6];
-const EV_SPARE_EDGES = [-8, -4, -2, 0, 1, 2, 4, 8, 16];
-const PEAK_STEP = 0.05;
-const PEAK_MAX = 20;
-/** Needed energy below this fraction of the capacity counts as none (float32 rounding). */
-const NEED_EPS = 1e-5;
-
-/** The number of edges ≤ x: bucket 0 below the first edge. */
-function bucket(x: number, edges: readonly number[]): number {
-  let b = 0;
-  while (b < edges.length && x >= edges[b]) b++;
-  return b;
-}
-
-/** Where the key's features sit in the observation. */
-interface Indices {
-  sin: number;
-  cos: number;
-  price: number;
-  pv: number;
-  peak: number;
-  appliances: { pending: number; remaining: number; slack: number }[];
-  ev: { home: number; needed: number; due: number } | null;
-}
-
-function indices(layout: Feature[]): Indices {
-  const at = (name: string): number => {
-    const i = layout.findIndex((f) => f.name === name);
-    if (i < 0) throw new Error(`QLearningAgent: the observation layout has no feature '${name}'`);
-    return i;
-  };
-  const ids = layout.filter((f) => f.name.endsWith('.pending')).map((f) => f.name.slice(0, -'.pending'.length));
-  return {
-    sin: at('time_sin'),
-    cos: at('time_cos'),
-    price: at('price_now'),
-    pv: at('pv_now'),
-    peak: at('peak'),
-    appliances: ids.map((id) => ({ pending: at(`${id}.pending`), remaining: at(`${id}.remaining`), slack: at(`${id}.slack`) })),
-    ev: layout.some((f) => f.name === 'ev.home') ? { home: at('ev.home'), needed: at('ev.needed'), due: at('ev.due') } : null,
-  };
-}
-
 export class QLearningAgent implements Agent {
   readonly algorithm = 'qlearning' as const;
   readonly config: QLearningConfig;
@@ -135,7 +92,7 @@ export class QLearningAgent implements Agent {
   updates = 0;
   episodes = 0;
   private rng: Rng;
-  private readonly idx: Indices;
+  private readonly key: TableKey;
   /** Q of a state never updated: read, never stored, so acting does not grow the table. */
   private readonly zeros: Float64Array;
   /** Per home (Transition.stream), the day so far, for backward updates. */
@@ -151,7 +108,7 @@ export class QLearningAgent implements Agent {
     this.seed = o.seed;
     this.totalEpisodes = o.totalEpisodes;
     this.rng = new Rng(o.seed);
-    this.idx = indices(o.layout);
+    this.key = new TableKey(o.layout.map((f) => f.name), 'QLearningAgent: the observation layout');
     this.zeros = new Float64Array(o.nActions);
   }
 
@@ -164,40 +121,14 @@ export class QLearningAgent implements Agent {
     return linearSchedule(this.config.alphaStart, this.config.alphaEnd, this.totalEpisodes, this.episodes);
   }
 
-  /** The table's key of an observation (the spec is the file's doc comment). */
+  /** The table's key of an observation (the spec is the file's doc comment; the code is runtime/tablekey.ts). */
   stateKey(obs: Float32Array): string {
-    return this.keyAt(obs, this.slotOf(obs));
-  }
-
-  /** stateKey of an observation whose slot is already known (learn needs both). */
-  private keyAt(obs: Float32Array, slot: number): string {
-    const x = this.idx;
-    const band = Math.round(20 * obs[x.price]);
-    const pv = bucket(obs[x.pv], PV_EDGES);
-    const peak = Math.min(PEAK_MAX, Math.floor(obs[x.peak] / PEAK_STEP));
-    const apps = x.appliances.map((a) => {
-      if (obs[a.pending] < 0.5) return '-';
-      const started = obs[a.remaining] < 1 - 1e-6 ? 1 : 0;
-      const slack = bucket(Math.round(obs[a.slack] * SLOTS), SLACK_EDGES);
-      return `${started}${slack}`;
-    });
-    let ev = '';
-    if (x.ev) {
-      const e = x.ev;
-      if (obs[e.home] < 0.5) ev = '|-';
-      else {
-        const needed = obs[e.needed];
-        const spare = Math.round(obs[e.due] * SLOTS) - needed * SLOTS;
-        ev = needed < NEED_EPS ? '|ok' : `|${bucket(spare, EV_SPARE_EDGES)}`;
-      }
-    }
-    return `${slot}|${band}|${pv}|${peak}|${apps.join(',')}${ev}`;
+    return this.key.key(obs);
   }
 
   /** The slot t = 0…95 of an observation, from its time_sin and time_cos. */
   slotOf(obs: Float32Array): number {
-    const angle = Math.atan2(obs[this.idx.sin], obs[this.idx.cos]);
-    return (Math.round((angle / (2 * Math.PI)) * SLOTS) + SLOTS) % SLOTS;
+    return this.key.slotOf(obs);
   }
 
   /** Q(s, ·) of an observation (zeros when never updated; do not write into it). */
@@ -233,7 +164,7 @@ export class QLearningAgent implements Agent {
   learn(t: Transition): number | null {
     this.steps++;
     const slot = this.slotOf(t.obs);
-    const step = { slot, key: this.keyAt(t.obs, slot), action: t.action, reward: t.reward, nextKey: t.done ? null : this.stateKey(t.nextObs), nextMask: t.nextMask };
+    const step = { slot, key: this.key.keyAt(t.obs, slot), action: t.action, reward: t.reward, nextKey: t.done ? null : this.stateKey(t.nextObs), nextMask: t.nextMask };
     if (!this.config.backward) return this.update(step);
     const s = t.stream ?? 0;
     let day = this.days.get(s);

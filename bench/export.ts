@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { drawDay, FlattenAction, heldOutDay, loadScenario, makeEnv, playDay, type Day } from '../env/index.js';
+import { drawDay, flatCodec, heldOutDay, loadScenario, makeEnv, playDay, type Day } from '../env/index.js';
 import { asapPolicy, solveDay } from '../baseline/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { initBackend } from '../models/backend.js';
@@ -60,7 +60,7 @@ async function chooseRun(): Promise<{ source: string; exported: Awaited<ReturnTy
 /** The decisions of 20 held-out days: observation and exact flat mask of every slot. */
 function decisions(policy: LoadedPolicy) {
   const env = makeEnv(s);
-  const flat = new FlattenAction(makeEnv(s));
+  const flat = flatCodec(s);
   const obs: Float32Array[] = [];
   const masks: Uint8Array[] = [];
   for (let d = 0; d < 20; d++) {
@@ -157,7 +157,7 @@ const plainUint8AgreementPct = Math.round((10000 * plainSame) / n) / 100;
 // The gap to the MILP optimum on 10 held-out days.
 const days: Day[] = Array.from({ length: 10 }, (_, d) => drawDay(s, heldOutDay(d)));
 const env = makeEnv(s);
-const flat = new FlattenAction(makeEnv(s));
+const flat = flatCodec(s);
 const jStar: number[] = [];
 const jAsap: number[] = [];
 for (const day of days) {

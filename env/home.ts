@@ -1,6 +1,7 @@
 import type { Scenario } from './scenario.js';
 import { drawDay, type Day } from './day.js';
-import { EV_RATE_MAX, HomeCore, type HomeView } from './core.js';
+import { controllerSpec, HomeCore, type HomeView } from './core.js';
+import { observationLayout as layoutOf, type FeatureSpec } from '../runtime/index.js';
 import { scoreDay, type ScoreParts } from './score.js';
 import { Box, MultiDiscrete } from './spaces.js';
 import { Rng } from './rng.js';
@@ -28,7 +29,7 @@ import { SLOTS, DT } from './time.js';
  *   and a discharge level (V2H) sends nothing into the grid with that load.
  * - Joint limits: the components' masks are checked against the forced load of the others; the
  *   import of the whole action must also stay ≤ contractKw and V2H must not export. The
- *   `FlattenAction` wrapper's flat mask is exact for the joint action.
+ *   `FlattenAction` wrapper's flat mask (runtime/codec.ts `ActionCodec`) is exact for the joint action.
  * - Fallback (each counted in `info.violations`): a value outside its mask becomes the allowed
  *   value (wait if allowed, else run; for the EV the allowed level nearest in power, the lower on a
  *   tie); then an EV level that breaks the contract or exports V2H energy drops to the allowed
@@ -36,21 +37,10 @@ import { SLOTS, DT } from './time.js';
  *   checks it), so the import limit is never exceeded and the EV never misses a requirement.
  *
  * ## Observation: Box of float32 (see `observationLayout`)
- * | feature | unit | scaling |
- * | --- | --- | --- |
- * | time_sin, time_cos | - | sin/cos(2π·t/96) |
- * | weekend | 0/1 | Saturday or Sunday |
- * | price_now, price_1h, price_4h | €/kWh | ÷ highest band price; the price now, in 4 and in 16 slots |
- * | pv_now, pv_next_1h, pv_next_4h | kW | ÷ PV peak kWp; now, mean over the next 4 and 16 slots (perfect forecast) |
- * | base_now | kW | ÷ contract; fixed loads now |
- * | per appliance: pending | 0/1 | a visible request not done |
- * | per appliance: remaining | slots | ÷ cycle length |
- * | per appliance: slack | slots | (deadline − t + 1 − remaining) ÷ 96 |
- * | per appliance: running | 0/1 | it ran in the previous slot |
- * | ev_home, ev_soc, ev_needed, ev_due (with an EV) | 0/1, kWh, kWh, slots | –, ÷ capacity, ÷ capacity, slots to the next requirement ÷ 96 |
- * | ev_rate (with an EV) | kW | mean grid power the EV needs until due ÷ charge step, at most 4 (above 1 the slow level cannot make it) |
- * | ev_start (with an EV) | kWh | SoC at 00:00, which the day must end with, ÷ capacity: before a trip it tells how much to charge beyond the departure target for the evening |
- * | peak | kW | running import peak ÷ contract |
+ * The features, their units and scaling are runtime/features.ts's table (time, weekend, tariff now
+ * and ahead, PV now and forecast, base load, per appliance pending / remaining / slack / running,
+ * the EV's home / SoC / needed / due / rate / start, the running peak): the same table gives the
+ * layout and the values, for the simulator and for a gateway's policy.mjs alike.
  *
  * ## Reward
  * reward_t = −(slot t's part of J): −[(C_t·imp_t − g·exp_t)·Δt + w·φ(L_t − q) − v·RSC_t]
@@ -110,47 +100,12 @@ export interface DayLog {
   violations: Int32Array;
 }
 
-export interface Feature {
-  name: string;
-  unit: string;
-  scaling: string;
-  low: number;
-  high: number;
-}
+/** One observation feature: name, unit, scaling and Box bounds (runtime/features.ts). */
+export type Feature = FeatureSpec;
 
 /** The observation's features in order, with units and scaling (for the manifest and the docs). */
 export function observationLayout(s: Scenario): Feature[] {
-  const f = (name: string, unit: string, scaling: string, low = 0, high = 1): Feature => ({ name, unit, scaling, low, high });
-  const out = [
-    f('time_sin', '-', 'sin(2π·t/96)', -1, 1),
-    f('time_cos', '-', 'cos(2π·t/96)', -1, 1),
-    f('weekend', '0/1', 'Saturday or Sunday'),
-    f('price_now', '€/kWh', '÷ highest band price'),
-    f('price_1h', '€/kWh', 'price in 4 slots ÷ highest band price'),
-    f('price_4h', '€/kWh', 'price in 16 slots ÷ highest band price'),
-    f('pv_now', 'kW', '÷ PV kWp'),
-    f('pv_next_1h', 'kW', 'mean of the next 4 slots ÷ PV kWp'),
-    f('pv_next_4h', 'kW', 'mean of the next 16 slots ÷ PV kWp'),
-    f('base_now', 'kW', '÷ contract'),
-  ];
-  for (const a of s.appliances)
-    out.push(
-      f(`${a.id}.pending`, '0/1', 'a visible request not done'),
-      f(`${a.id}.remaining`, 'slots', '÷ cycle length'),
-      f(`${a.id}.slack`, 'slots', '(deadline − t + 1 − remaining) ÷ 96'),
-      f(`${a.id}.running`, '0/1', 'ran in the previous slot'),
-    );
-  if (s.ev)
-    out.push(
-      f('ev.home', '0/1', 'plugged in at home'),
-      f('ev.soc', 'kWh', '÷ capacity'),
-      f('ev.needed', 'kWh', 'energy to the next requirement ÷ capacity'),
-      f('ev.due', 'slots', 'slots to the next requirement ÷ 96'),
-      f('ev.rate', 'kW', `needed ÷ (η_c·Δt·slots to due) ÷ charge step, at most ${EV_RATE_MAX}`, 0, EV_RATE_MAX),
-      f('ev.start', 'kWh', 'SoC at 00:00, which the day must end with ÷ capacity'),
-    );
-  out.push(f('peak', 'kW', 'running import peak ÷ contract', 0, 2));
-  return out;
+  return layoutOf(controllerSpec(s));
 }
 
 export interface EnvOptions {
@@ -227,6 +182,12 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
     this.started = false;
   }
 
+  /** What a gateway would read at the current slot: the controller's input (reused: copy what you keep). */
+  readings(): HomeCore['readings'] {
+    if (!this.started) throw new Error('readings() before reset()');
+    return this.core.readings;
+  }
+
   /** The log of the current (or just finished) day. */
   trajectory(): DayLog {
     if (!this.started) throw new Error('trajectory() before reset()');
@@ -235,7 +196,7 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
 
   private observation(): Float32Array {
     const out = this.obsSlab.take(this.layout.length);
-    this.core.observe(out);
+    this.core.writeObservation(out);
     return out;
   }
 
@@ -255,9 +216,9 @@ export class HomeEnv implements Env<Float32Array, ArrayLike<number>> {
     if (core.ev) log.socKwh[t + 1] = core.ev.socKwh;
     for (let i = 0; i < core.nApp; i++) {
       // The power drawn is the cycle slot just run: progress was advanced by step().
-      log.applianceKw[i * SLOTS + t] = core.applied[i] ? this.scenario.appliances[i].cycleKw[core.progress[i] - 1] : 0;
+      log.applianceKw[i * SLOTS + t] = core.appliedComponents[i] ? this.scenario.appliances[i].cycleKw[core.progress[i] - 1] : 0;
     }
-    log.actions.set(core.applied, t * core.nComponents);
+    log.actions.set(core.appliedComponents, t * core.nComponents);
     log.rewards[t] = reward;
     log.violations[t] = core.lastViolations;
   }

@@ -1,5 +1,7 @@
 import { evPowerFits, LIMIT_TOL, type HomeView } from './core.js';
 
+export { isAllowed } from '../runtime/index.js';
+
 /**
  * "No management" as DESIGN.md defines it, in the environment because the RESCoin peak reference
  * is the day played this way: every request runs from its release slot on, as soon as allowed, and
@@ -34,25 +36,6 @@ export function evLevelThatFits(view: HomeView, fixedNetKw: number, which: 'high
     else if (which === 'highest' ? kw > ev.levelsKw[best] : Math.abs(kw) < Math.abs(ev.levelsKw[best])) best = k;
   }
   return best < 0 ? 0 : best;
-}
-
-/**
- * Whether the whole action is allowed: every component inside its mask, the import under the
- * contract and no V2H energy into the grid. The env plays such an action without a fallback.
- */
-export function isAllowed(view: HomeView, action: ArrayLike<number>): boolean {
-  const n = view.powerKw.length;
-  let appKw = 0;
-  for (let i = 0; i < n; i++) {
-    const a = action[i];
-    if ((a !== 0 && a !== 1) || !view.mask[2 * i + a]) return false;
-    if (a === 1) appKw += view.powerKw[i];
-  }
-  if (!view.ev) return true;
-  const k = action[n];
-  const off = view.maskOffsets[n];
-  if (!Number.isInteger(k) || k < 0 || k >= view.ev.levelsKw.length || !view.mask[off + k]) return false;
-  return evPowerFits(view.ev.levelsKw[k], view.baseKw + appKw - view.pvKw, view.contractKw);
 }
 
 /** A uniformly drawn allowed value per appliance, then a uniformly drawn EV level that fits jointly. */

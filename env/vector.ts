@@ -2,7 +2,6 @@ import type { Scenario } from './scenario.js';
 import { HomeCore, type HomeView } from './core.js';
 import { drawDay } from './day.js';
 import { daySeed } from './rng.js';
-import { observationLayout } from './home.js';
 import { scoreDay, type ScoreParts } from './score.js';
 import { SLOTS } from './time.js';
 
@@ -39,7 +38,7 @@ export class VectorHomeEnv {
     if (!Number.isInteger(n) || n < 1) throw new Error(`VectorHomeEnv: n must be a positive integer, got ${n}`);
     this.n = n;
     this.homes = Array.from({ length: n }, () => new HomeCore(scenario));
-    this.obsSize = observationLayout(scenario).length;
+    this.obsSize = this.homes[0].obsSize;
     this.maskSize = this.homes[0].maskSize;
     this.nComponents = this.homes[0].nComponents;
     this.observations = new Float32Array(n * this.obsSize);
@@ -68,7 +67,7 @@ export class VectorHomeEnv {
 
   private publish(i: number): void {
     const home = this.homes[i];
-    home.observe(this.observations, i * this.obsSize);
+    home.writeObservation(this.observations, i * this.obsSize);
     this.masks.set(home.mask, i * this.maskSize);
   }
 

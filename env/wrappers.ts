@@ -1,54 +1,57 @@
 import { Discrete } from './spaces.js';
 import type { Env, HomeEnv, ResetOptions, StepInfo, StepResult } from './home.js';
 import type { HomeView } from './core.js';
-import { isAllowed } from './rules.js';
+import { controllerSpec } from './core.js';
+import type { Scenario } from './scenario.js';
+import { ActionCodec } from '../runtime/index.js';
+
+export { ActionCodec };
+
+/**
+ * The flat action codec of a scenario (runtime/codec.ts): flatten, unflatten and the exact joint
+ * mask, without building an environment. Refuses more joint actions than FlattenAction.MAX_ACTIONS.
+ */
+export function flatCodec(s: Scenario): ActionCodec {
+  const codec = new ActionCodec(controllerSpec(s).action.nvec);
+  if (codec.n > FlattenAction.MAX_ACTIONS)
+    throw new Error(`FlattenAction: ${codec.n} joint actions (${Array.from(codec.nvec).join(' × ')}) is more than ${FlattenAction.MAX_ACTIONS}; use the MultiDiscrete env`);
+  return codec;
+}
 
 /**
  * FlattenAction: the home's MultiDiscrete action as one Discrete index, for agents that choose one
- * action among all joint ones (DQN). Index = ravel of the components in C order (the last
- * component varies fastest), as numpy's ravel_multi_index. The flat mask is exact for the joint
- * action: an index is allowed iff the whole action is (`isAllowed`: masks, contract, V2H).
+ * action among all joint ones (DQN), with ActionCodec's encoding (C order, the last component
+ * fastest) and its exact flat mask: an index is allowed iff the whole action is.
  */
 export class FlattenAction implements Env<Float32Array, number> {
   readonly actionSpace: Discrete;
   readonly observationSpace;
   readonly nvec: Int32Array;
-  private readonly buf: Int32Array;
+  readonly codec: ActionCodec;
 
   /** The most joint actions we enumerate per step; beyond it use the MultiDiscrete env. */
   static readonly MAX_ACTIONS = 65_536;
 
   constructor(readonly env: HomeEnv) {
-    this.nvec = env.actionSpace.nvec;
-    const n = this.nvec.reduce((a, b) => a * b, 1);
-    if (n > FlattenAction.MAX_ACTIONS)
-      throw new Error(`FlattenAction: ${n} joint actions (${Array.from(this.nvec).join(' × ')}) is more than ${FlattenAction.MAX_ACTIONS}; use the MultiDiscrete env`);
-    this.actionSpace = new Discrete(n);
+    this.codec = flatCodec(env.scenario);
+    this.nvec = this.codec.nvec;
+    this.actionSpace = new Discrete(this.codec.n);
     this.observationSpace = env.observationSpace;
-    this.buf = new Int32Array(this.nvec.length);
   }
 
   /** Components of a flat index. */
-  unflatten(index: number, out: Int32Array = new Int32Array(this.nvec.length)): Int32Array {
-    let rest = index;
-    for (let c = this.nvec.length - 1; c >= 0; c--) {
-      out[c] = rest % this.nvec[c];
-      rest = Math.floor(rest / this.nvec[c]);
-    }
-    return out;
+  unflatten(index: number, out?: Int32Array): Int32Array {
+    return this.codec.unflatten(index, out);
   }
 
   /** Flat index of components. */
   flatten(action: ArrayLike<number>): number {
-    let index = 0;
-    for (let c = 0; c < this.nvec.length; c++) index = index * this.nvec[c] + action[c];
-    return index;
+    return this.codec.flatten(action);
   }
 
   /** The exact joint mask of the current slot (written into `out` when given). */
-  flatMask(view: HomeView, out: Uint8Array = new Uint8Array(this.actionSpace.n)): Uint8Array {
-    for (let a = 0; a < out.length; a++) out[a] = isAllowed(view, this.unflatten(a, this.buf)) ? 1 : 0;
-    return out;
+  flatMask(view: HomeView, out?: Uint8Array): Uint8Array {
+    return this.codec.flatMask(view, out);
   }
 
   private wrapInfo(info: StepInfo): StepInfo {

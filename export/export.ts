@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { FlattenAction, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
+import { flatCodec, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { quantizeModel } from '../models/weights.js';
 import { newestReportOf, readReport, REPORT_FILE, runFigures } from '../evaluation/report.js';
@@ -10,14 +10,14 @@ import { POLICY_FORMAT, POLICY_VERSION, type Agreement, type LoadedPolicy, type 
 
 /**
  * `rescoin export --run runs/NAME --out gateway/NAME [--quantize none|float16|uint8]`: a run's final
- * policy as a self-contained folder for a home gateway. runtime/policy.ts is the spec of the folder
+ * policy as a self-contained folder for a home gateway. runtime/manifest.ts is the spec of the folder
  * (policy.json, the weights formats, policy.mjs); this module writes it:
  *   1. reads the run (config.json, model/) and the scenario it was trained on (same hash, or refuse);
  *   2. writes the weights: DQN `model.json` + `weights.bin` (quantised when asked, models/weights.ts;
  *      uint8 is calibrated on the decisions of the run's first 60 training days, models/quantize.ts),
  *      Q-learning `qtable.json`;
  *   3. computes the check values with the trainer's own code (tfjs for DQN, `stateKey` for Q-learning);
- *   4. copies the compiled runtime as `policy.mjs`, writes `policy.json` last, then loads the folder
+ *   4. writes the runtime bundled from runtime/ as `policy.mjs`, writes `policy.json` last, then loads the folder
  *      through that policy.mjs, which recomputes the checks: a folder that does not act like the
  *      trainer is never left behind as a success;
  *   5. (DQN) measures how often the exported weights choose the trainer's float32 action on the
@@ -61,18 +61,42 @@ function packageVersion(): string {
 }
 
 /**
- * The compiled runtime: dist/runtime/policy.js, found from dist/export/ and from the sources (the
- * tests). From the sources, a build older than runtime/policy.ts is refused: it would ship stale code.
+ * esbuild's options for policy.mjs; package.json's build script passes the same flags to its CLI.
+ * Whitespace only is minified (names and messages stay): the folder of the default DQN must stay
+ * under 100 KB with uint8 weights, and the runtime is a third of it.
  */
-export function runtimePath(): string {
+const BUNDLE_OPTIONS = {
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  legalComments: 'none',
+  minifyWhitespace: true,
+  banner: { js: "// rescoin gateway runtime (policy.mjs), bundled from rescoin's runtime/: docs/gateway.md tells how to use it, runtime/manifest.ts is the spec of policy.json." },
+} as const;
+
+/**
+ * The gateway runtime as one file, policy.mjs: bundled with esbuild from runtime/index.ts whenever
+ * the sources are there (a checkout, the tests: never a stale copy), else the bundle that
+ * `npm run build` wrote to dist/runtime/policy.mjs (an installed package ships no sources).
+ */
+export async function runtimeBundle(): Promise<string> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const built = join(here, '..', 'runtime', 'policy.js');
-  if (existsSync(built)) return built;
-  const fromSources = join(here, '..', 'dist', 'runtime', 'policy.js');
-  const source = join(here, '..', 'runtime', 'policy.ts');
-  if (!existsSync(fromSources)) throw new Error(`cannot find the compiled runtime (dist/runtime/policy.js) from ${here}: run \`npm run build\` first`);
-  if (existsSync(source) && statSync(source).mtimeMs > statSync(fromSources).mtimeMs) throw new Error(`${fromSources} is older than ${source}: run \`npm run build\` first`);
-  return fromSources;
+  const built = join(here, '..', 'runtime', 'policy.mjs');
+  for (const root of [join(here, '..'), join(here, '..', '..')]) {
+    const entry = join(root, 'runtime', 'index.ts');
+    if (!existsSync(entry)) continue;
+    let esbuild: typeof import('esbuild');
+    try {
+      esbuild = await import('esbuild');
+    } catch {
+      break;
+    }
+    const r = await esbuild.build({ ...BUNDLE_OPTIONS, entryPoints: [entry], write: false });
+    return r.outputFiles[0].text;
+  }
+  if (existsSync(built)) return readFileSync(built, 'utf8');
+  throw new Error(`cannot find the gateway runtime: neither runtime/index.ts with esbuild nor ${built} from ${here}: run \`npm run build\` first`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -80,7 +104,7 @@ export function runtimePath(): string {
 
 /** The action layout: what each component and each of its values commands. */
 export function actionLayout(s: Scenario): PolicyManifest['action'] {
-  const nvec = Array.from(new FlattenAction(makeEnv(s)).nvec);
+  const nvec = Array.from(flatCodec(s).nvec);
   const ev = s.ev;
   const levels: PolicyManifest['action']['ev'] = ev
     ? {
@@ -221,7 +245,7 @@ async function dqnWeights(modelDir: string, out: string, quantize: Quantization,
 async function playGreedy(model: import('@tensorflow/tfjs').LayersModel, s: Scenario, daySeed: (d: number) => number, days: number, visit: (obs: Float32Array, mask: Uint8Array, q: Float32Array | Int32Array | Uint8Array, action: number) => void): Promise<void> {
   const tf = await import('@tensorflow/tfjs');
   const env = makeEnv(s);
-  const flat = new FlattenAction(makeEnv(s));
+  const flat = flatCodec(s);
   for (let d = 0; d < days; d++) {
     let { observation, info } = env.reset({ seed: daySeed(d) });
     for (;;) {
@@ -308,9 +332,7 @@ export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
     const data = readFileSync(join(out, path));
     return { path, bytes: data.byteLength, sha256: sha256(data) };
   });
-  // The compiled runtime, without its source-map comment (the map is not shipped).
-  const runtime = readFileSync(runtimePath(), 'utf8').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
-  writeFileSync(join(out, 'policy.mjs'), runtime);
+  writeFileSync(join(out, 'policy.mjs'), await runtimeBundle());
   const manifest: PolicyManifest = {
     format: POLICY_FORMAT,
     version: POLICY_VERSION,
@@ -329,7 +351,7 @@ export async function exportPolicy(o: ExportOptions): Promise<ExportResult> {
   };
   writeFileSync(join(out, 'policy.json'), `${formatJson(manifest)}\n`);
   // The proof: the folder loads through its own policy.mjs, which recomputes the checks.
-  const rt = (await import(pathToFileURL(resolve(out, 'policy.mjs')).href)) as typeof import('../runtime/policy.js');
+  const rt = (await import(pathToFileURL(resolve(out, 'policy.mjs')).href)) as typeof import('../runtime/index.js');
   const loaded = rt.loadPolicy(out);
   if (run.algorithm === 'dqn') {
     manifest.weights.agreement = await measureAgreement(join(modelDir, 'online'), loaded, s);

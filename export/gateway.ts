@@ -1,18 +1,19 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { daySeed, DT, evPowerFits, evRate, FlattenAction, isAllowed, LIMIT_TOL, loadScenario, makeEnv, meanAhead, SLOTS, slotTime, type DaySummary, type HomeView } from '../env/index.js';
-import type { LoadedPolicy, PolicyManifest } from '../runtime/policy.js';
+import { daySeed, flatCodec, loadScenario, makeEnv, SLOTS, slotTime, type DaySummary } from '../env/index.js';
+import type { GatewayHome, HomeReadings, LoadedPolicy, PolicyManifest } from '../runtime/index.js';
 
 /**
  * `rescoin gateway --policy gateway/NAME --replay day.csv [--out messages.jsonl]`: an exported
  * policy run as a home gateway runs it. Each row of the replay CSV is one slot of what the smart
- * meter, the PV inverter, the EV charger and the user's requests tell the gateway; the gateway
- * builds the observation (by feature name, from policy.json's layout and `home` numbers) and the
- * exact action mask, asks the folder's own policy.mjs for an action (never tfjs), and writes one
- * control message per appliance and for the EV per slot, as JSON lines
- * `{ slot, time, device, command, power }` (power in kW, grid side; the paper's "transmit a
- * control message to the smart meter").
+ * meter, the PV inverter, the EV charger and the user's requests tell the gateway; the folder's own
+ * policy.mjs does the rest: its home controller (runtime/controller.ts, the code the simulator runs)
+ * builds the observation and the exact action mask from the readings and its state, the policy acts
+ * (never tfjs), and the controller applies the action and gives one control message per appliance
+ * and for the EV per slot, written as JSON lines `{ slot, time, device, command, power }` (power in
+ * kW, grid side; the paper's "transmit a control message to the smart meter"). This module only
+ * parses the CSV into the controller's readings. docs/gateway.md has the same without a CSV.
  *
  * ## Replay CSV: one row per slot, slots 0, 1, 2, … in order (a whole day is 96 rows)
  * | column | unit | meaning |
@@ -26,28 +27,16 @@ import type { LoadedPolicy, PolicyManifest } from '../runtime/policy.js';
  * | ev_home | 0/1 | (homes with an EV) the EV is plugged in at home |
  * | ev_soc_kwh | kWh | the charger's SoC reading at the start of the slot. Needed on the first row and on the row the EV comes back; empty on other rows, where the gateway integrates its own commands |
  * | ev_due_slot | 0…96 | when the EV's next requirement is due: its departure, or 96 (the end of the day) |
- * | ev_target_kwh | kWh | the SoC it must hold by then (at the end of the day: the SoC it had at 00:00, so no day borrows from the next) |
+ * | ev_target_kwh | kWh | the SoC it must hold by then (at the end of the day: the SoC it had at 00:00, so no day borrows from the next; while away, plus what the trip is expected to use) |
  * | ev_floor_kwh | kWh | the lowest SoC allowed at the end of the slot (the charger's safety floor: below it the target is out of reach); empty: max(socMin, target − what the fastest level adds before due) |
  *
- * ## What the gateway keeps as state (from its own commands, as the environment does)
- * per appliance the slots of its cycle already run (so remaining work, whether a non-interruptible
- * cycle is under way, whether it ran last slot, and the power of the cycle slot it runs next), the
- * running import peak (base + appliances + EV − PV, never below 0), and the EV's SoC between
- * readings (η_c·kW·Δt when charging, kW/η_d·Δt when discharging, inside [0, capacity]). One
- * request per appliance per day, as in the environment.
- *
- * ## The mask (the environment's rules, env/home.ts, with the gateway's view)
- * An appliance with a pending request may run, and must when its cycle is under way
- * (non-interruptible) or no slack is left before its deadline; otherwise it waits. The EV idles
- * while away; at home a level is allowed when the SoC after the slot stays between the floor and the
- * capacity and, with the appliances' forced load (charging) or their largest load (V2H), the import
- * stays under the contract and V2H exports nothing; the joint action is then checked as a whole
- * (env/rules.ts `isAllowed`). Should the floor leave no EV level (a floor the charger cannot
- * reach), the gateway allows the levels that fit the contract rather than stop.
+ * The state the gateway keeps (cycles run, the running import peak, the EV's SoC between readings),
+ * the mask and the fallback are the controller's (runtime/controller.ts, module comment).
  *
  * `rescoin gateway --policy gateway/NAME --write-example day.csv --seed K --day d` writes such a CSV
  * for day d of seed K of the policy's scenario, as a meter would have recorded it with the policy in
- * control: replaying it gives back the environment's observations, masks and actions.
+ * control (the simulator's readings of each slot): replaying it gives back the environment's
+ * observations, masks and actions.
  */
 
 /** One row of the replay CSV, parsed and checked. */
@@ -140,10 +129,19 @@ export function parseReplay(text: string, m: PolicyManifest, file = 'replay.csv'
   });
 }
 
-/** Loads an exported folder through its own policy.mjs (a dynamic import: no tfjs, no rescoin code). */
+/** The folder's own policy.mjs (a dynamic import: no tfjs, no rescoin code). */
+async function runtimeOf(dir: string): Promise<typeof import('../runtime/index.js')> {
+  return (await import(pathToFileURL(resolve(dir, 'policy.mjs')).href)) as typeof import('../runtime/index.js');
+}
+
+/** Loads an exported folder's policy through its own policy.mjs. */
 export async function loadGatewayPolicy(dir: string): Promise<LoadedPolicy> {
-  const rt = (await import(pathToFileURL(resolve(dir, 'policy.mjs')).href)) as typeof import('../runtime/policy.js');
-  return rt.loadPolicy(dir);
+  return (await runtimeOf(dir)).loadPolicy(dir);
+}
+
+/** Loads an exported folder's home controller and policy through its own policy.mjs. */
+export async function loadGatewayHome(dir: string): Promise<GatewayHome> {
+  return (await runtimeOf(dir)).loadController(dir);
 }
 
 /** What one slot gave: the observation and mask the policy saw, its action and the messages. */
@@ -154,225 +152,41 @@ export interface SlotResult {
   messages: GatewayMessage[];
 }
 
-/** The gateway: state from its own commands, observations and masks from the readings (see the module comment). */
+/** The gateway: replay rows as the controller's readings. */
 export class Gateway {
   readonly m: PolicyManifest;
-  private readonly policy: LoadedPolicy;
-  private readonly nApp: number;
-  private readonly cycles: number[][];
-  private readonly progress: Int32Array;
-  private readonly started: Uint8Array;
-  private readonly ranLast: Uint8Array;
-  private readonly nonInterruptible: boolean[];
-  private readonly levelsKw: Float64Array;
-  /** The environment's view of the slot (env/core.ts HomeView), filled from the readings and the state. */
-  private readonly view: { -readonly [K in keyof HomeView]: HomeView[K] } & { mask: Uint8Array; powerKw: Float64Array; deadline: Int32Array; remaining: Int32Array };
-  private readonly features: ((r: ReplayRow) => number)[];
-  private readonly flatMask: Uint8Array;
-  private readonly components: Int32Array;
-  peakKw = 0;
-  socKwh: number | null = null;
-  private nextSlot = 0;
-  private needed = 0;
-  /** The EV's SoC at 00:00 (the first row's reading): what the day must end with. */
-  private startKwh = 0;
+  private readonly readings: HomeReadings;
 
-  constructor(policy: LoadedPolicy) {
-    const m = policy.manifest;
-    this.m = m;
-    this.policy = policy;
-    this.nApp = m.action.appliances.length;
-    this.cycles = m.action.appliances.map((a) => a.cycleKw);
-    this.nonInterruptible = m.action.appliances.map((a) => a.kind === 'non-interruptible');
-    this.progress = new Int32Array(this.nApp);
-    this.started = new Uint8Array(this.nApp);
-    this.ranLast = new Uint8Array(this.nApp);
-    this.levelsKw = Float64Array.from(m.action.ev?.levels.map((l) => l.powerKw) ?? []);
-    const nvec = Int32Array.from(m.action.nvec);
-    const maskOffsets = new Int32Array(nvec.length);
-    for (let c = 1; c < nvec.length; c++) maskOffsets[c] = maskOffsets[c - 1] + nvec[c - 1];
-    this.view = {
-      slot: 0,
-      contractKw: m.home.contractKw,
-      mask: new Uint8Array(nvec.reduce((a, b) => a + b, 0)),
-      maskOffsets,
-      nvec,
-      powerKw: new Float64Array(this.nApp),
-      deadline: new Int32Array(this.nApp),
-      remaining: new Int32Array(this.nApp),
-      started: this.started,
-      baseKw: 0,
-      pvKw: 0,
-      forcedKw: 0,
-      peakKw: 0,
-      ev: null,
-    };
-    this.features = m.observation.features.map((f) => this.feature(f.name));
-    this.flatMask = new Uint8Array(m.action.n);
-    this.components = new Int32Array(nvec.length);
+  constructor(readonly home: GatewayHome) {
+    this.m = home.policy.manifest;
+    this.readings = { slot: 0, weekend: 0, baseKw: 0, pvKw: 0, pvNext1hKw: 0, pvNext4hKw: 0, deadlines: [], ev: null };
+    home.begin();
   }
 
-  /** How to compute one observation feature from a row and the state (env/core.ts `observe`, by name). */
-  private feature(name: string): (r: ReplayRow) => number {
-    const h = this.m.home;
-    const price = (ahead: number) => (r: ReplayRow) => h.priceKwh[Math.min(r.slot + ahead, SLOTS - 1)] / h.maxPriceKwh;
-    const pvScale = h.pvPeakKw > 0 ? h.pvPeakKw : 1;
-    const fixed: Record<string, (r: ReplayRow) => number> = {
-      time_sin: (r) => Math.sin((2 * Math.PI * r.slot) / SLOTS),
-      time_cos: (r) => Math.cos((2 * Math.PI * r.slot) / SLOTS),
-      weekend: (r) => r.weekend,
-      price_now: price(0),
-      price_1h: price(4),
-      price_4h: price(16),
-      pv_now: (r) => r.pvKw / pvScale,
-      pv_next_1h: (r) => r.pvNext1hKw / pvScale,
-      pv_next_4h: (r) => r.pvNext4hKw / pvScale,
-      base_now: (r) => r.baseKw / h.contractKw,
-      peak: () => this.peakKw / h.contractKw,
-    };
-    if (fixed[name]) return fixed[name];
-    const ev = h.ev;
-    if (ev && name.startsWith('ev.')) {
-      const due = (r: ReplayRow) => Math.max(0, r.ev!.dueSlot - r.slot);
-      const evFeatures: Record<string, (r: ReplayRow) => number> = {
-        'ev.home': (r) => r.ev!.home,
-        'ev.soc': () => this.socKwh! / ev.capacityKwh,
-        'ev.needed': () => this.needed / ev.capacityKwh,
-        'ev.due': (r) => due(r) / SLOTS,
-        'ev.rate': (r) => evRate({ neededKwh: this.needed, dueSlot: r.ev!.dueSlot }, ev, r.slot, ev.rateMax),
-        'ev.start': () => this.startKwh / ev.capacityKwh,
-      };
-      if (evFeatures[name]) return evFeatures[name];
-    }
-    const dot = name.lastIndexOf('.');
-    const i = this.m.action.appliances.findIndex((a) => a.device === name.slice(0, dot));
-    if (i >= 0) {
-      const len = this.cycles[i].length;
-      const pending = (r: ReplayRow) => this.view.deadline[i] >= 0 && r.slot < SLOTS;
-      const part: Record<string, (r: ReplayRow) => number> = {
-        pending: (r) => (pending(r) ? 1 : 0),
-        remaining: (r) => (pending(r) ? this.view.remaining[i] / len : 0),
-        slack: (r) => (pending(r) ? (this.view.deadline[i] - r.slot + 1 - this.view.remaining[i]) / SLOTS : 0),
-        running: () => this.ranLast[i],
-      };
-      if (part[name.slice(dot + 1)]) return part[name.slice(dot + 1)];
-    }
-    throw new Error(`policy.json observation feature "${name}": expected one the gateway can build from the readings (see rescoin gateway --help)`);
+  /** The running import peak, kW. */
+  get peakKw(): number {
+    return this.home.controller.peakKw;
   }
 
-  /** Fills the view and the component mask for the row's slot (env/core.ts `prepare`). */
-  private prepare(r: ReplayRow, file: string): void {
-    const v = this.view;
-    const mask = v.mask;
-    mask.fill(0);
-    v.slot = r.slot;
-    v.baseKw = r.baseKw;
-    v.pvKw = r.pvKw;
-    v.peakKw = this.peakKw;
-    let forced = 0;
-    let most = 0;
-    for (let i = 0; i < this.nApp; i++) {
-      const len = this.cycles[i].length;
-      const left = len - this.progress[i];
-      const d = r.deadlines[i];
-      v.remaining[i] = left;
-      if (d === null || left <= 0) {
-        mask[2 * i] = 1;
-        v.powerKw[i] = 0;
-        v.deadline[i] = -1;
-        continue;
-      }
-      v.deadline[i] = d;
-      v.powerKw[i] = this.cycles[i][this.progress[i]];
-      const must = this.started[i] === 1 || d - r.slot + 1 <= left;
-      mask[2 * i + 1] = 1;
-      most += v.powerKw[i];
-      if (must) forced += v.powerKw[i];
-      else mask[2 * i] = 1;
-    }
-    v.forcedKw = forced;
-    const ev = this.m.home.ev;
-    if (!ev || !r.ev) return;
-    const off = v.maskOffsets[this.nApp];
-    if (r.ev.socKwh !== null) this.socKwh = r.ev.socKwh;
-    if (r.slot === 0 && r.ev.socKwh !== null) this.startKwh = r.ev.socKwh;
-    if (this.socKwh === null) throw new ReplayError(`${file} line ${r.line}, column ev_soc_kwh: expected the EV's SoC (kWh): the gateway does not know it yet (give it on the first row and when the EV comes back)`);
-    const soc = this.socKwh;
-    this.needed = Math.max(0, r.ev.targetKwh - soc);
-    const home = r.ev.home === 1;
-    v.ev = { home, socKwh: soc, capacityKwh: ev.capacityKwh, levelsKw: this.levelsKw, neededKwh: this.needed, dueSlot: r.ev.dueSlot, startKwh: this.startKwh };
-    if (!home) {
-      mask[off] = 1;
-      return;
-    }
-    const fastest = Math.max(0, ...this.levelsKw);
-    const floor = r.ev.floorKwh ?? Math.max(ev.socMinKwh, r.ev.targetKwh - Math.max(0, r.ev.dueSlot - r.slot - 1) * fastest * ev.chargeEfficiency * DT);
-    const lo = floor - LIMIT_TOL;
-    const hi = ev.capacityKwh + LIMIT_TOL;
-    const minNet = r.baseKw + forced - r.pvKw;
-    const maxNet = r.baseKw + most - r.pvKw;
-    let any = false;
-    for (let k = 0; k < this.levelsKw.length; k++) {
-      const kw = this.levelsKw[k];
-      const next = this.nextSoc(soc, kw);
-      if (next < lo || next > hi) continue;
-      if (!evPowerFits(kw, kw > 0 ? minNet : maxNet, v.contractKw)) continue;
-      mask[off + k] = 1;
-      any = true;
-    }
-    // A floor out of reach: charge as the contract allows rather than stop (see the module comment).
-    if (!any) for (let k = 0; k < this.levelsKw.length; k++) if (this.levelsKw[k] >= 0 && evPowerFits(this.levelsKw[k], minNet, v.contractKw)) mask[off + k] = 1;
-  }
-
-  private nextSoc(soc: number, kw: number): number {
-    const ev = this.m.home.ev!;
-    return kw >= 0 ? soc + kw * ev.chargeEfficiency * DT : soc + (kw / ev.dischargeEfficiency) * DT;
-  }
-
-  /** One slot: builds the observation and mask, acts through policy.mjs, and applies the commands to the state. */
+  /** One slot: the row's readings through the controller and the policy. */
   step(r: ReplayRow, file = 'replay.csv'): SlotResult {
-    if (r.slot !== this.nextSlot) throw new ReplayError(`${file} line ${r.line}, column slot: expected slot ${this.nextSlot}, got ${r.slot}`);
-    this.prepare(r, file);
-    const observation = new Float32Array(this.features.length);
-    for (let k = 0; k < this.features.length; k++) observation[k] = this.features[k](r);
-    const mask = this.flatMask;
-    const n = this.m.action.n;
-    for (let a = 0; a < n; a++) mask[a] = isAllowed(this.view, this.unflatten(a)) ? 1 : 0;
-    const action = this.policy.act(observation, mask);
-    const c = this.unflatten(action);
-    const powers = Float64Array.from(this.view.powerKw);
+    const c = this.home.controller;
+    if (r.slot !== c.slot) throw new ReplayError(`${file} line ${r.line}, column slot: expected slot ${c.slot}, got ${r.slot}`);
+    if (r.ev && r.ev.socKwh === null && c.ev && !c.ev.known)
+      throw new ReplayError(`${file} line ${r.line}, column ev_soc_kwh: expected the EV's SoC (kWh): the gateway does not know it yet (give it on the first row and when the EV comes back)`);
+    const x = this.readings;
+    x.slot = r.slot;
+    x.weekend = r.weekend;
+    x.baseKw = r.baseKw;
+    x.pvKw = r.pvKw;
+    x.pvNext1hKw = r.pvNext1hKw;
+    x.pvNext4hKw = r.pvNext4hKw;
+    x.deadlines = r.deadlines;
+    x.ev = r.ev ? { home: r.ev.home, socKwh: r.ev.socKwh, dueSlot: r.ev.dueSlot, targetKwh: r.ev.targetKwh, floorKwh: r.ev.floorKwh } : null;
+    const d = this.home.step(x);
     const time = slotTime(r.slot);
-    const messages = this.policy.describe(action, powers).map((msg) => ({ slot: r.slot, time, device: msg.device, command: msg.command, power: msg.powerKw }));
-    // Apply: the cycles advance, the EV's SoC moves, the meter's import sets the running peak.
-    let appKw = 0;
-    for (let i = 0; i < this.nApp; i++) {
-      if (c[i] === 1) {
-        appKw += powers[i];
-        this.progress[i]++;
-        if (this.nonInterruptible[i]) this.started[i] = this.progress[i] < this.cycles[i].length ? 1 : 0;
-      }
-      this.ranLast[i] = c[i];
-    }
-    let evKw = 0;
-    if (this.m.action.ev && r.ev) {
-      evKw = this.levelsKw[c[this.nApp]];
-      if (r.ev.home === 1) this.socKwh = Math.min(this.m.home.ev!.capacityKwh, Math.max(0, this.nextSoc(this.socKwh!, evKw)));
-    }
-    const net = r.baseKw + appKw + evKw - r.pvKw;
-    if (net > this.peakKw) this.peakKw = net;
-    this.nextSlot++;
-    return { observation, mask: mask.slice(), action, messages };
-  }
-
-  private unflatten(a: number): Int32Array {
-    const nvec = this.view.nvec;
-    const out = this.components;
-    let rest = a;
-    for (let c = nvec.length - 1; c >= 0; c--) {
-      out[c] = rest % nvec[c];
-      rest = Math.floor(rest / nvec[c]);
-    }
-    return out;
+    const messages = d.messages.map((msg) => ({ slot: r.slot, time, device: msg.device, command: msg.command, power: msg.powerKw }));
+    return { observation: d.observation.slice(), mask: d.mask.slice(), action: d.action, messages };
   }
 }
 
@@ -384,9 +198,9 @@ export interface ReplayResult {
 
 /** Replays a CSV through an exported folder; writes the messages as JSON lines to `out` when given. */
 export async function replayDay(policyDir: string, csvPath: string, out?: string): Promise<ReplayResult> {
-  const policy = await loadGatewayPolicy(policyDir);
-  const rows = parseReplay(readFileSync(csvPath, 'utf8'), policy.manifest, basename(csvPath));
-  const gw = new Gateway(policy);
+  const home = await loadGatewayHome(policyDir);
+  const rows = parseReplay(readFileSync(csvPath, 'utf8'), home.policy.manifest, basename(csvPath));
+  const gw = new Gateway(home);
   const slots = rows.map((r) => gw.step(r, basename(csvPath)));
   const messages = slots.flatMap((s) => s.messages);
   if (out !== undefined) writeFileSync(out, messages.map((msg) => `${JSON.stringify(msg)}\n`).join(''));
@@ -404,9 +218,14 @@ export interface ExampleDay {
   masks: Uint8Array[];
 }
 
+/** A CSV cell: empty for no reading (null, NaN). */
+const cell = (x: number | boolean | null) => (x === null || Number.isNaN(x) ? '' : String(Number(x)));
+
 /**
  * Day `day` of seed `seed` of the policy's scenario, played in the environment with the exported
- * policy (through its policy.mjs) in control, written as the replay CSV a meter would have recorded.
+ * policy (through its policy.mjs) in control, written as the replay CSV a meter would have recorded:
+ * the simulator's own readings of each slot (env/core.ts), the trip's expected energy folded into
+ * the target while the EV is away (the CSV has no column of its own for it).
  */
 export async function exampleDay(policyDir: string, seed: number, day: number, scenarioArg?: string): Promise<ExampleDay> {
   const policy = await loadGatewayPolicy(policyDir);
@@ -416,31 +235,25 @@ export async function exampleDay(policyDir: string, seed: number, day: number, s
   if (scenarioHash(s) !== m.scenario.hash)
     throw new Error(`${policyDir} was exported for scenario ${m.scenario.id} with hash ${m.scenario.hash}, but ${scenarioArg ?? m.scenario.id} has hash ${scenarioHash(s)}: expected the same home (give its file with --scenario)`);
   const env = makeEnv(s);
-  const flat = new FlattenAction(makeEnv(s));
+  const codec = flatCodec(s);
   let { observation, info } = env.reset({ seed: daySeed(seed, day) });
-  const d = env.trajectory().day;
   const lines = [replayColumns(m).join(',')];
   const out: Omit<ExampleDay, 'csv' | 'summary'> = { actions: [], observations: [], masks: [] };
-  const cell = (x: number | null) => (x === null ? '' : String(x));
   for (let t = 0; t < SLOTS; t++) {
-    const row: (number | null)[] = [t, d.weekend ? 1 : 0, d.baseKw[t], d.pvKw[t], meanAhead(d.pvKw, t, 4), meanAhead(d.pvKw, t, 16)];
-    for (const r of d.requests) row.push(r && r.release <= t && t <= r.deadline ? r.deadline : null);
-    const e = info.home.ev;
-    if (e && d.ev) {
-      const trip = d.ev.trip;
-      const readSoc = t === 0 || (trip && t === d.ev.arrival);
-      const target = trip && t < d.ev.departure ? d.ev.targetKwh : e.home ? d.ev.soc0Kwh : d.ev.soc0Kwh + d.ev.tripKwh;
-      row.push(e.home ? 1 : 0, readSoc ? e.socKwh : null, e.dueSlot, target, e.home ? d.ev.floorKwh[t + 1] : null);
-    }
+    const r = env.readings();
+    const row: (number | boolean | null)[] = [t, r.weekend, r.baseKw, r.pvKw, r.pvNext1hKw, r.pvNext4hKw];
+    for (const d of r.deadlines) row.push(d >= t ? d : null);
+    const e = r.ev;
+    if (e) row.push(e.home, e.socKwh, e.dueSlot, e.tripKwh ? e.targetKwh + e.tripKwh : e.targetKwh, e.floorKwh);
     lines.push(row.map(cell).join(','));
-    const mask = flat.flatMask(info.home);
+    const mask = codec.flatMask(info.home);
     const a = policy.act(observation, mask);
     out.actions.push(a);
     out.observations.push(observation.slice());
     out.masks.push(mask);
-    const r = env.step(flat.unflatten(a));
-    observation = r.observation;
-    info = r.info;
+    const step = env.step(codec.unflatten(a));
+    observation = step.observation;
+    info = step.info;
   }
   return { csv: `${lines.join('\n')}\n`, summary: info.day!, ...out };
 }

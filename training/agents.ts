@@ -1,13 +1,12 @@
 /** Loading and creating agents for a run: the algorithm's class, its backend, and a check that its observation is the one the env gives now. */
-import { FlattenAction, makeEnv, observationLayout, type Scenario } from '../env/index.js';
+import { flatCodec, observationLayout, type Scenario } from '../env/index.js';
 import type { Agent, Algorithm } from '../agents/agent.js';
 import type { DqnConfig, QLearningConfig } from '../agents/config.js';
 import type { RunConfig } from './run-dir.js';
 
 /** A fresh agent for a run; `totalSteps` sets DQN's ε schedule. */
 export async function createAgent(run: RunConfig, scenario: Scenario, totalSteps: number): Promise<Agent> {
-  const flat = new FlattenAction(makeEnv(scenario));
-  const nActions = flat.actionSpace.n;
+  const nActions = flatCodec(scenario).n;
   if (run.algorithm === 'qlearning') {
     const { QLearningAgent } = await import('../agents/qlearning.js');
     return new QLearningAgent({ layout: observationLayout(scenario), nActions, config: run.config as QLearningConfig, seed: run.seed, totalEpisodes: run.episodes });

@@ -1,4 +1,5 @@
-import { FlattenAction, PeakShapingVector, trainingDay, VectorHomeEnv, type Scenario, type VectorDaySummary, type VectorEnv } from '../env/index.js';
+import type { ActionCodec } from '../runtime/index.js';
+import { PeakShapingVector, trainingDay, VectorHomeEnv, type Scenario, type VectorDaySummary, type VectorEnv } from '../env/index.js';
 import type { Agent, Algorithm } from '../agents/agent.js';
 import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
 import type { RoundLog } from './callbacks.js';
@@ -51,14 +52,14 @@ export function trainingEnv(scenario: Scenario, n: number, config: QLearningConf
 }
 
 /** The flat masks of every home (n × nActions) for the slot it is at. */
-export function flatMasks(codec: FlattenAction, env: VectorEnv, masks: Uint8Array): Uint8Array {
-  const A = codec.actionSpace.n;
+export function flatMasks(codec: ActionCodec, env: VectorEnv, masks: Uint8Array): Uint8Array {
+  const A = codec.n;
   for (let i = 0; i < env.n; i++) codec.flatMask(env.view(i), masks.subarray(i * A, (i + 1) * A));
   return masks;
 }
 
 /** Flat actions as the vector env's MultiDiscrete actions (n × nComponents). */
-export function unflattenAll(codec: FlattenAction, actions: Int32Array, out: Int32Array, scratch: Int32Array): Int32Array {
+export function unflattenAll(codec: ActionCodec, actions: Int32Array, out: Int32Array, scratch: Int32Array): Int32Array {
   for (let i = 0; i < actions.length; i++) out.set(codec.unflatten(actions[i], scratch), i * scratch.length);
   return out;
 }

@@ -1,4 +1,4 @@
-import { FlattenAction, makeEnv, SLOTS, type Scenario } from '../env/index.js';
+import { flatCodec, SLOTS, type Scenario } from '../env/index.js';
 import type { Algorithm } from '../agents/agent.js';
 import { createAgent, loadAgent } from './agents.js';
 import type { TrainCallback, TrainContext } from './callbacks.js';
@@ -76,8 +76,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const n = numEnvs(run);
   const { rounds, startRound, stopRound } = roundPlan(run.episodes, n, start.episodesDone, o.stopAfter);
   const env = trainingEnv(o.scenario, n, run.config);
-  const codec = new FlattenAction(makeEnv(o.scenario));
-  const A = codec.actionSpace.n;
+  const codec = flatCodec(o.scenario);
+  const A = codec.n;
   const d = env.obsSize;
   const masks = new Uint8Array(n * A);
   const noActions = new Uint8Array(A);

@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadScenario, type Scenario } from '../../env/index.js';
+import { daySeed, flatCodec, loadScenario, makeEnv, type Scenario } from '../../env/index.js';
 import { train } from '../../training/train.js';
 import { exportPolicy } from '../../export/export.js';
-import { exampleDay, Gateway, loadGatewayPolicy, parseReplay, replayColumns } from '../../export/gateway.js';
+import { exampleDay, Gateway, loadGatewayHome, loadGatewayPolicy, parseReplay, replayColumns } from '../../export/gateway.js';
 import { rescoin } from '../cli/run.js';
 
 /**
  * `rescoin gateway`: a day of meter readings in, control messages out. A day recorded from the
- * environment with the policy in control replays to the environment's own observations, masks and
- * actions, so the gateway's state tracking and mask are the environment's.
+ * environment with the policy in control replays, through the folder's bundled policy.mjs
+ * controller, to the environment's own observations, masks and actions; a folder copied alone acts
+ * from raw readings as the environment does.
  */
 
 let root: string;
@@ -33,20 +35,20 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('gateway replay', () => {
   for (const name of ['paper', 'v2h']) {
-    it(`${name}: replaying days recorded with the policy in control gives the environment's observations, masks and actions`, async () => {
-      const policy = await loadGatewayPolicy(folders[name]);
+    it(`${name}: replaying 12 days recorded with the policy in control, through the bundled policy.mjs controller, gives the environment's observations, masks and actions`, async () => {
+      const home = await loadGatewayHome(folders[name]);
+      const features = home.policy.manifest.observation.features;
       let trips = 0;
       let evMoves = 0;
-      for (let day = 0; day < 6; day++) {
+      for (let day = 0; day < 12; day++) {
         const ex = await exampleDay(folders[name], 40, day);
-        const rows = parseReplay(ex.csv, policy.manifest, 'day.csv');
+        const rows = parseReplay(ex.csv, home.policy.manifest, 'day.csv');
         expect(rows).toHaveLength(96);
         if (rows.some((r) => r.ev!.home === 0)) trips++;
-        const gw = new Gateway(policy);
+        const gw = new Gateway(home);
         rows.forEach((row, t) => {
           const slot = gw.step(row, 'day.csv');
-          for (let k = 0; k < slot.observation.length; k++)
-            expect(slot.observation[k], `day ${day} slot ${t} feature ${policy.manifest.observation.features[k].name}`).toBe(ex.observations[t][k]);
+          for (let k = 0; k < slot.observation.length; k++) expect(slot.observation[k], `day ${day} slot ${t} feature ${features[k].name}`).toBe(ex.observations[t][k]);
           expect(Array.from(slot.mask), `day ${day} slot ${t} mask`).toEqual(Array.from(ex.masks[t]));
           expect(slot.action, `day ${day} slot ${t} action`).toBe(ex.actions[t]);
           if (slot.messages.at(-1)!.power !== 0) evMoves++;
@@ -56,8 +58,73 @@ describe('gateway replay', () => {
       // The days cover trips (the EV away, and its SoC read again at arrival) and EV commands.
       expect(trips).toBeGreaterThan(0);
       expect(evMoves).toBeGreaterThan(0);
-    }, 60_000);
+    }, 120_000);
   }
+
+  it('the folder ships the bundled runtime: one file, the controller inside, Node built-ins its only imports', () => {
+    const text = readFileSync(join(folders.v2h, 'policy.mjs'), 'utf8');
+    const imports = [...text.matchAll(/\bimport\s*\{[^}]*\}\s*from\s*"([^"]+)"/g)].map((m) => m[1]);
+    expect(new Set(imports)).toEqual(new Set(['node:fs', 'node:path', 'node:crypto']));
+    const exported = /\bexport\s*\{([^}]*)\}/.exec(text)?.[1].split(',').map((x) => x.trim().split(/\s+as\s+/).at(-1));
+    expect(exported).toEqual(expect.arrayContaining(['HomeController', 'loadController', 'loadPolicy', 'ActionCodec', 'observationLayout']));
+    expect(text).toMatch(/HomeController\s*=\s*class/);
+    expect(text.length).toBeLessThan(40_000);
+  });
+});
+
+describe('a folder copied alone', () => {
+  it('acts from raw readings through policy.mjs, with no node_modules anywhere above it, as the environment does', async () => {
+    const s = loadScenario('paper-apartment-v2h');
+    const policy = await loadGatewayPolicy(folders.v2h);
+    const codec = flatCodec(s);
+    const env = makeEnv(s);
+    const days: { readings: unknown[]; actions: number[]; observations: number[][] }[] = [];
+    for (let day = 0; day < 3; day++) {
+      let { observation, info } = env.reset({ seed: daySeed(77, day) });
+      const rec = { readings: [] as unknown[], actions: [] as number[], observations: [] as number[][] };
+      for (let t = 0; t < 96; t++) {
+        const r = env.readings();
+        // As a gateway gets them: plain JSON, null where there is no reading.
+        rec.readings.push(JSON.parse(JSON.stringify({ ...r, deadlines: Array.from(r.deadlines) })));
+        const a = policy.act(observation, codec.flatMask(info.home));
+        rec.actions.push(a);
+        rec.observations.push(Array.from(observation));
+        ({ observation, info } = env.step(codec.unflatten(a)));
+      }
+      days.push(rec);
+    }
+    expect(days.some((d) => (d.readings as { ev: { home: boolean } }[]).some((r) => !r.ev.home))).toBe(true);
+
+    const alone = mkdtempSync(join(tmpdir(), 'rescoin-alone-'));
+    try {
+      cpSync(folders.v2h, alone, { recursive: true });
+      writeFileSync(join(alone, 'days.json'), JSON.stringify(days.map((d) => d.readings)));
+      const script = `
+        import { loadController } from './policy.mjs';
+        import { readFileSync } from 'node:fs';
+        const home = loadController('.');
+        const out = JSON.parse(readFileSync('days.json', 'utf8')).map((day) => {
+          home.begin();
+          return day.map((readings) => {
+            const d = home.step(readings);
+            return { action: d.action, observation: Array.from(d.observation), messages: d.messages.map((m) => m.device + ':' + m.command) };
+          });
+        });
+        console.log(JSON.stringify(out));`;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: alone, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(r.status, r.stderr).toBe(0);
+      const got = JSON.parse(r.stdout) as { action: number; observation: number[]; messages: string[] }[][];
+      got.forEach((day, d) =>
+        day.forEach((slot, t) => {
+          expect(slot.action, `day ${d} slot ${t}`).toBe(days[d].actions[t]);
+          expect(slot.observation, `day ${d} slot ${t}`).toEqual(days[d].observations[t]);
+          expect(slot.messages).toHaveLength(s.appliances.length + 1);
+        }),
+      );
+    } finally {
+      rmSync(alone, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
 
 describe('rescoin gateway', () => {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../models/backend.js';
 import { buildQNet, saveQNet } from '../../models/qnet.js';
-import { decodeTensor, halfToFloat, loadPolicy, makeTableKey, POLICY_FORMAT, POLICY_VERSION, type PolicyManifest } from '../../runtime/policy.js';
+import { decodeTensor, halfToFloat, loadPolicy, makeTableKey, POLICY_FORMAT, POLICY_VERSION, type PolicyManifest } from '../../runtime/index.js';
 import { floatToHalf, quantizeModel, quantizeUint8 } from '../../models/weights.js';
 import { maskedArgmax } from '../../agents/agent.js';
 import { QLearningAgent } from '../../agents/qlearning.js';

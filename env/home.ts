@@ -1,4 +1,4 @@
-import type { Scenario } from './scenario.js';
+import { listScenarios, loadScenario, ScenarioError, type Scenario } from './scenario.js';
 import { drawDay, type Day } from './day.js';
 import { controllerSpec, HomeCore, type HomeView } from './core.js';
 import { observationLayout as layoutOf, type FeatureSpec } from '../runtime/index.js';
@@ -283,9 +283,22 @@ class Slab<T extends Float32Array | Uint8Array> {
   }
 }
 
-/** Make the home environment of a scenario. */
-export function makeEnv(scenario: Scenario, options: EnvOptions = {}): HomeEnv {
-  return new HomeEnv(scenario, options);
+/**
+ * Make the home environment of a scenario, as Gymnasium's `gym.make`: a shipped scenario's id
+ * (`listScenarios()`), a path to a scenario JSON file, or a scenario that `parseScenario` or
+ * `loadScenario` returned. Anything else is refused here, naming what was given, instead of
+ * failing later inside a step.
+ */
+export function makeEnv(scenario: Scenario | string, options: EnvOptions = {}): HomeEnv {
+  return new HomeEnv(toScenario(scenario), options);
+}
+
+function toScenario(x: unknown): Scenario {
+  if (typeof x === 'string') return loadScenario(x);
+  const parsed = x !== null && typeof x === 'object' && (x as Partial<Scenario>).priceKwh instanceof Float64Array && Array.isArray((x as Partial<Scenario>).pvDays);
+  if (parsed) return x as Scenario;
+  const what = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x === 'object' ? 'an unparsed object (pass it through parseScenario first)' : `${typeof x} ${String(x)}`;
+  throw new ScenarioError(`makeEnv: expected a scenario id (${listScenarios().join(', ')}), a path to a scenario .json file or a parsed scenario; got ${what}`);
 }
 
 /** Energy of a day's log, kWh (a helper for reports). */

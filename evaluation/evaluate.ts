@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { drawDay, heldOutDay, makeEnv, playDay, SLOTS, trainingDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
 import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
-import { agentPolicy } from '../agents/agent.js';
-import { loadAgent, readRunConfig, scenarioHash, type RunConfig } from '../training/train.js';
+import { loadTrainedPolicy, scenarioHash, type RunConfig } from '../training/train.js';
 import { policyStats, type PolicyStats } from './stats.js';
 import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport } from './report.js';
 import { writeReportFiles } from './render.js';
@@ -48,15 +47,12 @@ export interface EvaluateResult {
   meter: MeterDay[];
 }
 
-/** A run folder as a greedy policy named after the folder. */
+/** A run folder as a greedy policy named after the folder, with its training days (never evaluated). */
 export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ policy: Policy; trainingSeeds: Set<number>; run: RunConfig }> {
-  const run = readRunConfig(dir);
-  if (run.scenario !== scenario.id || run.scenarioHash !== scenarioHash(scenario))
-    throw new Error(`${dir} was trained on scenario ${run.scenario} (hash ${run.scenarioHash}), not on ${scenario.id} (hash ${scenarioHash(scenario)})`);
-  const agent = await loadAgent(run.algorithm, join(dir, 'model'), scenario, { policyOnly: true });
+  const { policy, run } = await loadTrainedPolicy(dir, scenario);
   const trainingSeeds = new Set<number>();
   for (let e = 0; e < run.episodes; e++) trainingSeeds.add(trainingDay(run.seed, e));
-  return { policy: agentPolicy(basename(dir), agent, scenario), trainingSeeds, run };
+  return { policy, trainingSeeds, run };
 }
 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {

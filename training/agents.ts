@@ -1,8 +1,9 @@
 /** Loading and creating agents for a run: the algorithm's class, its backend, and a check that its observation is the one the env gives now. */
-import { flatCodec, observationLayout, type Scenario } from '../env/index.js';
-import type { Agent, Algorithm } from '../agents/agent.js';
+import { basename, join } from 'node:path';
+import { flatCodec, loadScenario, observationLayout, type Policy, type Scenario } from '../env/index.js';
+import { agentPolicy, type Agent, type Algorithm } from '../agents/agent.js';
 import type { DqnConfig, QLearningConfig } from '../agents/config.js';
-import type { RunConfig } from './run-dir.js';
+import { readRunConfig, scenarioHash, type RunConfig } from './run-dir.js';
 
 /** A fresh agent for a run; `totalSteps` sets DQN's ε schedule. */
 export async function createAgent(run: RunConfig, scenario: Scenario, totalSteps: number): Promise<Agent> {
@@ -46,4 +47,18 @@ export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Sc
     }
   }
   return agent;
+}
+
+/**
+ * A trained run folder as a greedy masked Policy named after the folder (what `rescoin evaluate`
+ * plays). The scenario defaults to the run's own, found by its id; a scenario that is not the one
+ * the run was trained on (by content hash) is refused.
+ */
+export async function loadTrainedPolicy(dir: string, scenario?: Scenario): Promise<{ policy: Policy; run: RunConfig; scenario: Scenario }> {
+  const run = readRunConfig(dir);
+  const s = scenario ?? loadScenario(run.scenario);
+  if (run.scenario !== s.id || run.scenarioHash !== scenarioHash(s))
+    throw new Error(`${dir} was trained on scenario ${run.scenario} (hash ${run.scenarioHash}), not on ${s.id} (hash ${scenarioHash(s)})`);
+  const agent = await loadAgent(run.algorithm, join(dir, 'model'), s, { policyOnly: true });
+  return { policy: agentPolicy(basename(dir), agent, s), run, scenario: s };
 }

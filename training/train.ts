@@ -14,7 +14,7 @@ import { validationCallback, type Validation } from './validation.js';
  * metrics rows written after it, so no episode is lost or counted twice.
  */
 
-export { createAgent, loadAgent } from './agents.js';
+export { createAgent, loadAgent, loadTrainedPolicy } from './agents.js';
 export { writeLearningCurve } from './curve.js';
 export { readRunConfig, RunDir, RunDirError, RUN_FORMAT, scenarioHash, type LoopState, type RunConfig, type RunDirProblem } from './run-dir.js';
 export { validate, validationCallback, type Validation, type ValidationCallback } from './validation.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { daySeed, drawDay, loadScenario, makeEnv, playDay, scoreDay, SLOTS, type Day, type Scenario, type ScenarioInput } from '../../env/index.js';
-import { hullLines, InfeasibleDayError, milpPolicy, solveDay, solveLpText, buildDayModel, pwlSquare } from '../../index.js';
+import { daySeed, drawDay, loadScenario, makeEnv, playDay, pwlSquare, scoreDay, SLOTS, type Day, type Scenario, type ScenarioInput } from '../../env/index.js';
+import { hullLines, InfeasibleDayError, milpPolicy, solveDay, solveLpText, buildDayModel } from '../../baseline/index.js';
 import { tinyScenario } from '../helpers.js';
 
 describe('MILP optimum of a day', () => {

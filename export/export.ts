@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { flatCodec, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, EV_RATE_MAX, type Scenario } from '../env/index.js';
+import { controllerSpec, flatCodec, HELD_OUT_SEED, heldOutDay, trainingDay, loadScenario, makeEnv, noManagementAction, observationLayout, SLOTS, type Scenario } from '../env/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { quantizeModel } from '../models/weights.js';
 import { newestReportOf, readReport, REPORT_FILE, runFigures } from '../evaluation/report.js';
@@ -102,50 +102,25 @@ export async function runtimeBundle(): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // The manifest
 
-/** The action layout: what each component and each of its values commands. */
+/** The action layout: what each component and each of its values commands (the controller's, plus the flat encoding). */
 export function actionLayout(s: Scenario): PolicyManifest['action'] {
-  const nvec = Array.from(flatCodec(s).nvec);
+  const { nvec, appliances, ev: levels } = controllerSpec(s).action;
   const ev = s.ev;
-  const levels: PolicyManifest['action']['ev'] = ev
-    ? {
-        device: 'ev',
-        levels: [
-          { command: 'idle', powerKw: 0 },
-          ...Array.from({ length: ev.chargeSteps }, (_, k) => ({ command: 'charge' as const, powerKw: (k + 1) * ev.chargeStepKw })),
-          ...Array.from({ length: ev.dischargeSteps }, (_, m) => ({ command: 'discharge' as const, powerKw: -(m + 1) * ev.dischargeStepKw })),
-        ],
-      }
-    : null;
   return {
-    n: nvec.reduce((a, b) => a * b, 1),
-    nvec,
+    n: flatCodec(s).n,
+    nvec: Array.from(nvec),
     encoding:
       'flat index = ravel of the component values in C order, the last component varying fastest: a = Σ_c v_c·Π_{c′>c} nvec[c′]. ' +
       'Components: each appliance in order (0 wait, 1 run: an interruptible one runs one slot of its cycle, a non-interruptible one starts and then runs to its end), ' +
       (ev ? `then the EV (index into ev.levels: 0 idle, 1…${ev.chargeSteps} charge${ev.dischargeSteps ? `, ${ev.chargeSteps + 1}…${ev.chargeSteps + ev.dischargeSteps} discharge (V2H)` : ''}).` : 'no EV.'),
-    appliances: s.appliances.map((a) => ({ device: a.id, name: a.name, kind: a.kind, cycleKw: [...a.cycleKw] })),
-    ev: levels,
+    appliances: [...appliances],
+    ev: levels && { device: levels.device, levels: [...levels.levels] },
   };
 }
 
-/** The scenario's numbers a gateway needs to build observations and masks (see gateway.ts). */
+/** The scenario's numbers a gateway needs to build observations and masks: the controller's own (env/core.ts controllerSpec). */
 export function homeSpec(s: Scenario): PolicyManifest['home'] {
-  return {
-    contractKw: s.grid.contractKw,
-    pvPeakKw: s.pv.peakKw,
-    maxPriceKwh: Math.max(1e-12, ...s.tariff.bands.map((b) => b.eurPerKwh)),
-    priceKwh: Array.from(s.priceKwh),
-    ev: s.ev
-      ? {
-          capacityKwh: s.ev.capacityKwh,
-          socMinKwh: s.ev.socMinKwh,
-          chargeEfficiency: s.ev.chargeEfficiency,
-          dischargeEfficiency: s.ev.dischargeEfficiency,
-          chargeStepKw: s.ev.chargeStepKw,
-          rateMax: EV_RATE_MAX,
-        }
-      : null,
-  };
+  return controllerSpec(s).home;
 }
 
 /** Observations for the checks: one no-management day, at slots spread over it (evening requests included). */

@@ -24,7 +24,7 @@ import { median, writeResults } from './common.js';
  * - the folder size for each quantisation, how often each agrees with tfjs's float32 choice, and
  *   its gap to the MILP optimum on 10 held-out days (the float32 runtime's is the trainer's), and
  *   how often plainly rounded uint8 (tfjs-converter's, without export's calibration) agrees.
- * The network is the default DQN config's: the run in $BENCH_EXPORT_RUN, else runs/quickstart when it
+ * The network is the default DQN config's: the run in $BENCH_EXPORT_RUN, else runs/dqn-seed1 (what `npm start` trains) when it
  * exists (`npm start`), else 8 training days of the default config (not trained yet: latency and
  * size do not depend on the weights, agreement does). Goals: < 20 µs per decision, < 100 KB with uint8.
  */
@@ -44,7 +44,7 @@ async function folders(run: string) {
 }
 
 async function chooseRun(): Promise<{ source: string; exported: Awaited<ReturnType<typeof folders>> }> {
-  const given = process.env.BENCH_EXPORT_RUN ?? (existsSync('runs/quickstart/model') ? 'runs/quickstart' : null);
+  const given = process.env.BENCH_EXPORT_RUN ?? (existsSync('runs/dqn-seed1/model') ? 'runs/dqn-seed1' : null);
   if (given) {
     try {
       return { source: given, exported: await folders(given) };

@@ -1,7 +1,7 @@
 import { DT, LIMIT_TOL, pwlSquare, pwlSquareLines, SLOTS, type Day, type Scenario } from '../env/index.js';
 import { LinearModel } from './lp.js';
 import { addApplianceColumns } from './milp-appliances.js';
-import { addEvColumns, addEvPeakSteps, addEvSymmetry, decodeEv, evLevelsKw, type EvColumns } from './milp-ev.js';
+import { addEvColumns, addEvPeakSteps, addEvSymmetry, decodeEv, evLevelsKw, evPeakFloorKw, type EvColumns } from './milp-ev.js';
 
 /**
  * Building the day's MILP: the appliance and EV columns (milp-appliances.ts, milp-ev.ts), then the
@@ -83,7 +83,11 @@ function loadChoices(day: Day, loadOwner: Map<number, [number, number][]>, evc: 
 function addPeak(m: LinearModel, day: Day, evc: EvColumns, imp: number[], ub: number, cost: number): number {
   const peak = m.addCol('peak', 0, ub, cost);
   for (let t = 0; t < SLOTS; t++) m.addRow(`peak_${t}`, [[peak, 1], [imp[t], -1]], 0, Infinity);
-  if (evc.ev) addEvPeakSteps(m, day, evc, peak);
+  if (evc.ev) {
+    addEvPeakSteps(m, day, evc, peak);
+    const floor = evPeakFloorKw(day, evc);
+    if (floor > 0) m.addRow('ev_peak_floor', [[peak, 1]], floor, Infinity);
+  }
   return peak;
 }
 

@@ -37,6 +37,12 @@ export interface DayModelOptions {
   objective?: 'score' | 'cost' | 'peak';
   /** Cap on the import in every slot, kW (the ε of the ε-constraint front); default the contract. */
   peakCapKw?: number;
+  /**
+   * Add the valid lower bound on the peak from the charge steps the SoC rows force (milp-ev.ts
+   * evPeakFloorKw; default true). It changes no integer schedule's J, only the speed; false is
+   * there to test exactly that.
+   */
+  evPeakFloor?: boolean;
 }
 
 /** Check what can be named before solving: the activity whose window cannot hold its cycle. */
@@ -80,12 +86,12 @@ function loadChoices(day: Day, loadOwner: Map<number, [number, number][]>, evc: 
 }
 
 /** The import peak as a min-max column over every slot's import, with the EV's κ tightening. */
-function addPeak(m: LinearModel, day: Day, evc: EvColumns, imp: number[], ub: number, cost: number): number {
+function addPeak(m: LinearModel, day: Day, evc: EvColumns, imp: number[], ub: number, cost: number, floorCut: boolean): number {
   const peak = m.addCol('peak', 0, ub, cost);
   for (let t = 0; t < SLOTS; t++) m.addRow(`peak_${t}`, [[peak, 1], [imp[t], -1]], 0, Infinity);
   if (evc.ev) {
     addEvPeakSteps(m, day, evc, peak);
-    const floor = evPeakFloorKw(day, evc);
+    const floor = floorCut ? evPeakFloorKw(day, evc) : 0;
     if (floor > 0) m.addRow('ev_peak_floor', [[peak, 1]], floor, Infinity);
   }
   return peak;
@@ -147,13 +153,13 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
   if (objective === 'peak' || objective === 'cost') {
     // Cost alone is augmented by 1e-4 € per kW of peak (above the MIP gap), so that among equally cheap
     // schedules the lowest peak wins and the front holds only efficient points.
-    addPeak(m, day, evc, imp, importCap, objective === 'peak' ? 1 : 1e-4);
+    addPeak(m, day, evc, imp, importCap, objective === 'peak' ? 1 : 1e-4, opts.evPeakFloor !== false);
   } else if (objective === 'score') {
     if (s.objective.fo2Weight > 0) addFo2(m, s, day, L, loadChoices(day, loadOwner, evc));
     const lambda = s.objective.peakEurPerKw;
     const bonus = v * rr.perKwPeakReduction;
     if (lambda > 0 || bonus > 0) {
-      const peak = addPeak(m, day, evc, imp, s.grid.contractKw, lambda);
+      const peak = addPeak(m, day, evc, imp, s.grid.contractKw, lambda, opts.evPeakFloor !== false);
       if (bonus > 0 && day.referencePeakKw > 0) {
         const below = m.addCol('peak_below_reference', 0, day.referencePeakKw, -bonus);
         m.addRow('peak_bonus', [[below, 1], [peak, 1]], -Infinity, day.referencePeakKw);

@@ -155,3 +155,23 @@ describe('hull of F.O.2 points', () => {
     expect(hullLines([[1, 3]])).toEqual([{ slope: 0, intercept: 3, from: 0 }]);
   });
 });
+
+describe('the EV peak floor (a cut for speed)', () => {
+  it('changes no optimum: J* with and without it agree to 1e-6 on trip days of both EV scenarios', async () => {
+    let compared = 0;
+    for (const id of ['paper-apartment', 'paper-apartment-v2h']) {
+      const sc = loadScenario(id);
+      for (let d = 0; compared < (id === 'paper-apartment' ? 4 : 7) && d < 40; d++) {
+        const day = drawDay(sc, daySeed(36, d));
+        if (!day.ev?.trip) continue;
+        const cut = await solveDay(sc, day);
+        const plain = await solveDay(sc, day, { evPeakFloor: false });
+        expect(cut.status).toBe('optimal');
+        expect(plain.status).toBe('optimal');
+        expect(Math.abs(cut.score - plain.score)).toBeLessThan(1e-6);
+        compared++;
+      }
+    }
+    expect(compared).toBe(7);
+  });
+});

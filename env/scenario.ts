@@ -214,10 +214,11 @@ export function dataDir(): string {
   throw new ScenarioError(`cannot find the data/ folder above ${here}`);
 }
 
-function describeValue(v: unknown): string {
+/** A field's value as an error message quotes it: JSON, cut to `max` characters. */
+export function describeValue(v: unknown, max = 80): string {
   if (v === undefined) return 'nothing (the field is missing)';
   const s = JSON.stringify(v);
-  return s && s.length > 80 ? `${s.slice(0, 77)}...` : String(s);
+  return s && s.length > max ? `${s.slice(0, max - 3)}...` : String(s);
 }
 
 /** One line per problem: the field, the value found and what was expected. */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { SLOTS } from '../env/index.js';
+import { describeValue, SLOTS } from '../env/index.js';
 import type { PolicyStats } from './stats.js';
 
 /**
@@ -114,19 +114,13 @@ export type EvaluationReport = z.infer<typeof reportSchema>;
 export type ReportPolicy = EvaluationReport['policies'][number];
 export type ReportDay = ReportPolicy['days'][number];
 
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing (the field is missing)';
-  const s = JSON.stringify(v);
-  return s && s.length > 60 ? `${s.slice(0, 57)}...` : String(s);
-}
-
 /** Validates parsed JSON as a report; the error names `where`, each bad field, its value and what was expected. */
 export function parseReport(raw: unknown, where = REPORT_FILE): EvaluationReport {
   const version = (raw as { version?: unknown } | null)?.version;
   if (typeof version === 'number' && version !== REPORT_VERSION) throw new Error(`${where}: field version is ${version}, but this rescoin reads evaluation reports of version ${REPORT_VERSION}: run rescoin evaluate again`);
   const res = reportSchema.safeParse(raw, { reportInput: true });
   if (res.success) return res.data;
-  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describeValue((i as { input?: unknown }).input)}; ${i.message}`);
+  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describeValue((i as { input?: unknown }).input, 60)}; ${i.message}`);
   throw new Error(`${where}: not a valid evaluation report\n${lines.join('\n')}`);
 }
 

@@ -1,10 +1,11 @@
-import { DT, SLOTS, type Day, type EvDay, type EvSpec, type Scenario } from '../env/index.js';
+import { DT, evShortfallPrice, SLOTS, type Day, type EvDay, type EvSpec, type Scenario } from '../env/index.js';
 import type { LinearModel } from './lp.js';
 
 /**
  * The EV's columns and rows in the day's MILP (the shape and its reasons are in milp.ts): integer
  * charge steps per home slot, with V2H discharge steps and a mode binary, the SoC rows with the
- * efficiencies, and the day's floor curve and the capacity as bounds: exactly the env's mask.
+ * efficiencies, the day's floor curve and the capacity as bounds (after a trip: lowered by the
+ * deficit at arrival), and the shortfall at midnight: exactly the env's mask and score.
  */
 
 export interface EvColumns {
@@ -17,6 +18,49 @@ export interface EvColumns {
   mode: (number | null)[];
 }
 
+/**
+ * The most the car can come back below the evening floor: it leaves with at least the target, so
+ * it is back with at least target − trip (0 without a trip).
+ */
+function maxDeficit(d: EvDay): number {
+  return d.trip ? Math.max(0, d.floorKwh[d.arrival] - (d.targetKwh - d.tripKwh)) : 0;
+}
+
+/** A lower bound on the SoC at the start of slot k that holds for every schedule (the deficit at its largest). */
+export function hardFloorKwh(spec: EvSpec, d: EvDay, k: number): number {
+  return d.trip && k > d.arrival ? Math.max(spec.socMinKwh, d.floorKwh[k] - maxDeficit(d)) : d.floorKwh[k];
+}
+
+/**
+ * The evening after a trip and the soft midnight requirement, as the env has them (core.ts,
+ * score.ts): the deficit δ = max(0, floor_a − soc_a) at the arrival (one binary: b = 1 when the
+ * car is back below the floor), the floor lowered by δ from then on, and a shortfall column
+ * σ ≥ soc0 − soc_96, σ ≥ 0, at the env's price per kWh, whatever the objective.
+ */
+function addEvening(m: LinearModel, s: Scenario, spec: EvSpec, d: EvDay, socCols: number[]): void {
+  const sigma = m.addCol('ev_shortfall', 0, Infinity, evShortfallPrice(s));
+  m.addRow('ev_shortfall_def', [[sigma, 1], [socCols[SLOTS], 1]], d.soc0Kwh, Infinity);
+  // Cuts for the LP relaxation: from slot k on the fastest level adds at most `reach` by midnight,
+  // so soc_k + σ ≥ soc0 − reach (implied by the rows above: no schedule is lost).
+  const step = spec.chargeSteps * spec.chargeStepKw * spec.chargeEfficiency * DT;
+  let reach = 0;
+  for (let k = SLOTS - 1; k >= (d.trip ? d.arrival : 1); k--) {
+    reach += d.home[k] ? step : 0;
+    if (d.soc0Kwh - reach > spec.socMinKwh) m.addRow(`ev_shortfall_cut_${k}`, [[sigma, 1], [socCols[k], 1]], d.soc0Kwh - reach, Infinity);
+  }
+  const top = maxDeficit(d);
+  if (!(top > 0)) return;
+  const a = d.arrival;
+  const fa = d.floorKwh[a];
+  const delta = m.addCol('ev_deficit', 0, top);
+  const below = m.addCol('ev_deficit_below', 0, 1, 0, true);
+  const big = spec.capacityKwh - fa + 1;
+  m.addRow('ev_deficit_lo', [[delta, 1], [socCols[a], 1]], fa, Infinity);
+  m.addRow('ev_deficit_on', [[delta, 1], [below, -top]], -Infinity, 0);
+  m.addRow('ev_deficit_off', [[delta, 1], [socCols[a], 1], [below, big]], -Infinity, fa + big);
+  for (let k = a + 1; k <= SLOTS; k++) if (d.floorKwh[k] > spec.socMinKwh) m.addRow(`ev_evening_floor_${k}`, [[socCols[k], 1], [delta, 1]], d.floorKwh[k], Infinity);
+}
+
 export function addEvColumns(m: LinearModel, s: Scenario, day: Day): EvColumns {
   const charge: (number | null)[] = new Array(SLOTS).fill(null);
   const discharge: (number | null)[] = new Array(SLOTS).fill(null);
@@ -26,6 +70,7 @@ export function addEvColumns(m: LinearModel, s: Scenario, day: Day): EvColumns {
   const { spec, day: d } = ev;
   const v2h = spec.v2h && spec.dischargeSteps > 0;
   let prev: number | null = null; // SoC column at the start of the slot (null: the constant soc0)
+  const socCols: number[] = [-1]; // socCols[k]: the SoC column at the start of slot k (k ≥ 1)
   for (let t = 0; t < SLOTS; t++) {
     const terms: [number, number][] = [];
     if (d.home[t]) {
@@ -43,14 +88,16 @@ export function addEvColumns(m: LinearModel, s: Scenario, day: Day): EvColumns {
       }
     }
     // SoC at the start of slot t + 1: the env's mask holds it between the floor and the capacity.
-    const lo = d.home[t] ? d.floorKwh[t + 1] : 0;
+    const lo = d.home[t] ? hardFloorKwh(spec, d, t + 1) : 0;
     const hi = d.home[t] ? spec.capacityKwh : Infinity;
     const soc = m.addCol(`ev_soc_${t + 1}`, lo, hi);
     const trip = d.trip && t + 1 === d.arrival ? d.tripKwh : 0;
     const rhs = (prev === null ? d.soc0Kwh : 0) - trip;
     m.addRow(`ev_soc_step_${t}`, [[soc, 1], ...(prev === null ? [] : [[prev, -1] as [number, number]]), ...terms], rhs, rhs);
     prev = soc;
+    socCols.push(soc);
   }
+  addEvening(m, s, spec, d, socCols);
   return { ev, charge, discharge, mode };
 }
 
@@ -122,7 +169,7 @@ export function evPeakFloorKw(day: Day, evc: EvColumns): number {
     for (let k = 1; k <= spec.chargeSteps; k++) levels.push(c + k * spec.chargeStepKw);
     const trip = d.trip && t + 1 >= d.arrival ? d.tripKwh : 0;
     // Rounded down by a hair so that float noise never asks for a step the SoC row does not.
-    const need = Math.ceil((d.floorKwh[t + 1] - d.soc0Kwh + trip) / stepKwh - 1e-6);
+    const need = Math.ceil((hardFloorKwh(spec, d, t + 1) - d.soc0Kwh + trip) / stepKwh - 1e-6);
     if (need <= 0) continue;
     if (need > levels.length) continue; // infeasible; the SoC rows say so by name
     // With the levels sorted, the need-th smallest is the least P that holds `need` steps (a slot's
@@ -141,8 +188,22 @@ export function evLevelsKw(spec: EvSpec): number[] {
   return lv;
 }
 
-/** The EV's action index and grid-side kW per slot of a solution (0 idle, 1…K charge, K+1…K+M discharge). */
-export function decodeEv(evc: EvColumns, values: Float64Array): { evAction: Int32Array; evKw: Float64Array } {
+/** The SoC at the start of each slot (97 entries) of a schedule, computed as the env computes it. */
+function socTrajectory(spec: EvSpec, d: EvDay, evKw: Float64Array): Float64Array {
+  const soc = new Float64Array(SLOTS + 1);
+  let x = d.soc0Kwh;
+  for (let t = 0; t < SLOTS; t++) {
+    if (d.trip && t === d.arrival) x -= d.tripKwh;
+    soc[t] = x;
+    const kw = evKw[t];
+    if (d.home[t]) x = Math.min(spec.capacityKwh, Math.max(0, kw >= 0 ? x + kw * spec.chargeEfficiency * DT : x + (kw / spec.dischargeEfficiency) * DT));
+  }
+  soc[SLOTS] = x;
+  return soc;
+}
+
+/** The EV's action index, grid-side kW per slot and SoC trajectory of a solution (0 idle, 1…K charge, K+1…K+M discharge). */
+export function decodeEv(evc: EvColumns, values: Float64Array): { evAction: Int32Array; evKw: Float64Array; socKwh: Float64Array | undefined } {
   const evAction = new Int32Array(SLOTS);
   const evKw = new Float64Array(SLOTS);
   const { ev, charge, discharge } = evc;
@@ -153,5 +214,5 @@ export function decodeEv(evc: EvColumns, values: Float64Array): { evAction: Int3
       evAction[t] = c > 0 ? c : d > 0 ? ev.spec.chargeSteps + d : 0;
       evKw[t] = c * ev.spec.chargeStepKw - d * ev.spec.dischargeStepKw;
     }
-  return { evAction, evKw };
+  return { evAction, evKw, socKwh: ev ? socTrajectory(ev.spec, ev.day, evKw) : undefined };
 }

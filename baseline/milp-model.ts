@@ -17,6 +17,8 @@ export interface MilpSchedule {
   importKw: Float64Array;
   exportKw: Float64Array;
   loadKw: Float64Array;
+  /** SoC at the start of each slot (97 entries; [96] ends the day, for the shortfall), with an EV. */
+  socKwh?: Float64Array;
 }
 
 export class InfeasibleDayError extends Error {
@@ -173,7 +175,7 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
 
   const decode = (values: Float64Array): MilpSchedule => {
     const runs = decoders.map((dec) => dec(values));
-    const { evAction, evKw } = decodeEv(evc, values);
+    const { evAction, evKw, socKwh } = decodeEv(evc, values);
     // Flows recomputed from the decisions, as the env computes them.
     const importKw = new Float64Array(SLOTS);
     const exportKw = new Float64Array(SLOTS);
@@ -185,7 +187,7 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
       importKw[t] = net > 0 ? net : 0;
       exportKw[t] = net < 0 ? -net : 0;
     }
-    return { runs, evAction, evKw, importKw, exportKw, loadKw };
+    return { runs, evAction, evKw, importKw, exportKw, loadKw, socKwh };
   };
   return { model: m, decode };
 }

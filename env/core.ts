@@ -1,7 +1,7 @@
 import type { Scenario } from './scenario.js';
-import type { Day } from './day.js';
+import { evArrivalDeficit, type Day } from './day.js';
 import { SLOTS } from './time.js';
-import { peakTerm, slotTerm } from './score.js';
+import { evShortfallTerm, peakTerm, slotTerm } from './score.js';
 import { HomeController, meanAhead, EV_RATE_MAX, type ControllerSpec, type HomeReadings } from '../runtime/index.js';
 
 export { LIMIT_TOL, evPowerFits, evRate, EV_RATE_MAX, meanAhead, type HomeView, type EvView } from '../runtime/index.js';
@@ -74,7 +74,9 @@ export class HomeCore extends HomeController {
   violations = 0;
   returnSum = 0;
   /** The readings of the current slot (reused: copy what you keep). NaN: no reading. */
-  readonly readings: HomeReadings & { deadlines: Int32Array; ev: { home: boolean; socKwh: number; dueSlot: number; targetKwh: number; floorKwh: number; tripKwh: number } | null };
+  /** How far below the evening floor the car came back (kWh; 0 before the arrival): the floor drops by it. */
+  private evDeficit = 0;
+  readonly readings: HomeReadings & { deadlines: Int32Array; ev: { home: boolean; socKwh: number; dueSlot: number; targetKwh: number; floorKwh: number } | null };
   /** The PV forecast readings of the day (meanAhead of its PV), per slot. */
   private pvNext1h: Float64Array = new Float64Array(SLOTS);
   private pvNext4h: Float64Array = new Float64Array(SLOTS);
@@ -91,7 +93,7 @@ export class HomeCore extends HomeController {
       pvNext1hKw: 0,
       pvNext4hKw: 0,
       deadlines: new Int32Array(this.nApp),
-      ev: this.hasEv ? { home: true, socKwh: NaN, dueSlot: SLOTS, targetKwh: 0.5, floorKwh: NaN, tripKwh: 0.5 } : null,
+      ev: this.hasEv ? { home: true, socKwh: NaN, dueSlot: SLOTS, targetKwh: 0.5, floorKwh: NaN } : null,
     };
   }
 
@@ -118,6 +120,7 @@ export class HomeCore extends HomeController {
     this.done = false;
     this.violations = 0;
     this.returnSum = 0;
+    this.evDeficit = 0;
     const f = forecasts(day.pvKw);
     this.pvNext1h = f.next1h;
     this.pvNext4h = f.next4h;
@@ -127,8 +130,7 @@ export class HomeCore extends HomeController {
 
   /**
    * The readings of the current slot, as a gateway would get them, from the day: only what is known
-   * at slot t, except `ev.tripKwh` while the car is away (the requirement counts the trip's energy
-   * before the car is back; kept as the recorded trajectories have it).
+   * at slot t (docs/environment.md, "Information set"); nothing of the trip before the car is back.
    */
   private sense(): void {
     const t = this.slot;
@@ -152,14 +154,16 @@ export class HomeCore extends HomeController {
       // NaN: no reading (a plain double field, not boxed per slot). The trip's energy leaves the
       // battery when the car is back, and the charger reads the SoC then.
       let soc = t === 0 ? e.soc0Kwh : NaN;
-      if (e.trip && t === e.arrival) soc = (t === 0 ? soc : this.ev!.socKwh) - e.tripKwh;
+      if (e.trip && t === e.arrival) {
+        soc = (t === 0 ? soc : this.ev!.socKwh) - e.tripKwh;
+        this.evDeficit = evArrivalDeficit(e, t, soc);
+      }
       const beforeTrip = e.trip && t < e.departure;
       ev.home = home;
       ev.socKwh = soc;
       ev.dueSlot = beforeTrip ? e.departure : SLOTS;
       ev.targetKwh = beforeTrip ? e.targetKwh : e.soc0Kwh;
-      ev.tripKwh = !beforeTrip && !(home || t >= SLOTS) ? e.tripKwh : 0;
-      ev.floorKwh = home ? e.floorKwh[t + 1] : NaN;
+      ev.floorKwh = home ? Math.max(this.s.ev!.socMinKwh, e.floorKwh[t + 1] - this.evDeficit) : NaN;
     }
     this.read(r);
   }
@@ -178,6 +182,7 @@ export class HomeCore extends HomeController {
     if (t === 0) reward -= peakTerm(s, this.day, this.peakKw);
     else if (this.peakKw !== prevPeak) reward -= peakTerm(s, this.day, this.peakKw) - peakTerm(s, this.day, prevPeak);
     this.violations += a.violations;
+    if (this.slot >= SLOTS && this.ev) reward -= evShortfallTerm(s, this.day, this.ev.socKwh);
     this.returnSum += reward;
     if (this.slot >= SLOTS) this.done = true;
     this.sense();

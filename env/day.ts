@@ -17,26 +17,30 @@ export interface Request {
 }
 
 export interface EvDay {
-  /** SoC at 00:00, kWh; the day must end with at least this much (no day borrows from the next). */
+  /** SoC at 00:00, kWh; the day should end with at least this much, else J pays the shortfall (score.ts). */
   soc0Kwh: number;
   trip: boolean;
   /** First slot away and first slot back (trip days); -1 when the EV stays home. */
   departure: number;
   arrival: number;
-  /** Energy the trip takes out of the battery, kWh (taken at arrival). */
+  /** Energy the trip takes out of the battery, kWh (taken at arrival; ≤ target − socMin). */
   tripKwh: number;
   /** SoC required when leaving, kWh. */
   targetKwh: number;
   /** 1 where the EV is plugged in at home during the slot. */
   home: Uint8Array;
   /**
-   * floorKwh[t]: the lowest SoC at the start of slot t from which every later requirement can still
-   * be met if each later slot can only charge at headroomKw (97 entries; floorKwh[96] = soc0Kwh).
+   * floorKwh[t]: the lowest SoC at the start of slot t from which the next requirement (the target
+   * at departure, then the SoC of 00:00 at midnight) can still be met if each slot can only charge
+   * at headroomKw (97 entries; evFloors). Known from 00:00: it uses only the plan (departure,
+   * target), soc0 and the habits, never the trip or the drawn requests (docs/environment.md,
+   * "Information set"). After a trip the env lowers it by the deficit at arrival (evArrivalDeficit).
    */
   floorKwh: Float64Array;
   /**
    * headroomKw[t]: the largest charge level that fits under the contract at slot t even if every
-   * appliance whose request window covers t runs at its cycle peak and the PV gives nothing.
+   * appliance whose request window could cover t (its habits: release within ±RELEASE_SDS sd) runs
+   * at its cycle peak and the PV gives nothing. From the habits only, so known from 00:00.
    */
   headroomKw: Float64Array;
 }
@@ -67,63 +71,87 @@ function drawRequest(s: Scenario, i: number, weekend: boolean, rng: Rng): Reques
   const p = weekend ? a.habits.weekendProbability : a.habits.weekdayProbability;
   // Draw every random number whatever the outcome, so one appliance's habits never shift another's.
   const asked = rng.float() < p;
-  const shift = Math.round(a.habits.releaseSdSlots * rng.normal());
+  const shift = releaseShift(a.habits.releaseSdSlots, rng.normal());
   if (!asked) return null;
   const length = a.window[1] - a.window[0] + 1;
   const release = clamp(a.window[0] + shift, 0, SLOTS - length);
   return { appliance: i, release, deadline: release + length - 1 };
 }
 
-/** The worst-case EV headroom of every slot (see EvDay.headroomKw). */
-export function evHeadroom(s: Scenario, ev: EvSpec, baseKw: Float64Array, requests: (Request | null)[]): Float64Array {
+/**
+ * A release drawn beyond ±RELEASE_SDS sd is cut there, so the habits bound every possible window
+ * (what the known-only headroom needs); the cut changes a draw with probability 6e-5.
+ */
+export const RELEASE_SDS = 4;
+const releaseShift = (sd: number, z: number) => Math.round(sd * clamp(z, -RELEASE_SDS, RELEASE_SDS));
+
+/** Slots [from, to] that appliance i's request window may cover under its habits. */
+export function possibleWindow(s: Scenario, i: number): [number, number] {
+  const a = s.appliances[i];
+  const length = a.window[1] - a.window[0] + 1;
+  const reach = releaseShift(a.habits.releaseSdSlots, RELEASE_SDS);
+  const from = clamp(a.window[0] - reach, 0, SLOTS - length);
+  return [from, clamp(a.window[0] + reach, 0, SLOTS - length) + length - 1];
+}
+
+/** The worst-case EV headroom of every slot (see EvDay.headroomKw), from the habits alone. */
+export function evHeadroom(s: Scenario, ev: EvSpec, baseKw: Float64Array): Float64Array {
   const h = new Float64Array(SLOTS);
+  const windows = s.appliances.map((_, i) => possibleWindow(s, i));
   for (let t = 0; t < SLOTS; t++) {
     let worst = baseKw[t];
-    for (const r of requests) if (r && r.release <= t && t <= r.deadline) worst += s.applianceMaxKw[r.appliance];
+    windows.forEach(([from, to], i) => {
+      if (from <= t && t <= to) worst += s.applianceMaxKw[i];
+    });
     const steps = Math.min(ev.chargeSteps, Math.floor((s.grid.contractKw - worst) / ev.chargeStepKw + 1e-9));
     h[t] = Math.max(0, steps) * ev.chargeStepKw;
   }
   return h;
 }
 
-/** Backward recursion for EvDay.floorKwh. */
-export function evFloors(ev: EvSpec, d: Omit<EvDay, 'floorKwh'>): Float64Array {
+/**
+ * Backward recursion for EvDay.floorKwh. Before the departure: from the target at departure. From
+ * the departure on (and all day without a trip): from the SoC of 00:00 at midnight, as if the car
+ * were home, so the curve is the same whatever the trip and known from 00:00. The car may come back
+ * below it (a long trip, a late return); the env then lowers the rest of the curve by that deficit
+ * (core.ts), and J pays what is still short at midnight (score.ts, S).
+ */
+export function evFloors(ev: EvSpec, d: Pick<EvDay, 'trip' | 'departure' | 'targetKwh' | 'headroomKw' | 'soc0Kwh'>): Float64Array {
   const f = new Float64Array(SLOTS + 1);
-  f[SLOTS] = Math.max(ev.socMinKwh, d.soc0Kwh);
-  for (let t = SLOTS - 1; t >= 0; t--) {
-    if (d.home[t]) f[t] = Math.max(ev.socMinKwh, f[t + 1] - d.headroomKw[t] * ev.chargeEfficiency * DT);
-    // Away: before the trip the battery must hold what the evening needs plus the trip itself.
-    else f[t] = t + 1 === d.arrival ? f[t + 1] + d.tripKwh : f[t + 1];
-    if (t === d.departure) f[t] = Math.max(f[t], d.targetKwh);
-  }
+  const lo = ev.socMinKwh;
+  const step = (t: number, next: number) => Math.max(lo, next - d.headroomKw[t] * ev.chargeEfficiency * DT);
+  f[SLOTS] = Math.max(lo, d.soc0Kwh);
+  const evening = d.trip ? d.departure : 0;
+  for (let t = SLOTS - 1; t >= evening; t--) f[t] = step(t, f[t + 1]);
+  if (!d.trip) return f;
+  f[d.departure] = Math.max(lo, d.targetKwh);
+  for (let t = d.departure - 1; t >= 0; t--) f[t] = step(t, f[t + 1]);
   return f;
 }
 
-function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, baseKw: Float64Array, requests: (Request | null)[], rng: Rng): EvDay {
+/** The evening floor's deficit when the car comes back with `socKwh` at slot `arrival` (core.ts). */
+export const evArrivalDeficit = (d: Pick<EvDay, 'floorKwh'>, arrival: number, socKwh: number): number => Math.max(0, d.floorKwh[arrival] - socKwh);
+
+function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, baseKw: Float64Array, rng: Rng): EvDay {
   const h = ev.habits;
   const soc0Kwh = ev.capacityKwh * (h.initialSocFraction.min + (h.initialSocFraction.max - h.initialSocFraction.min) * rng.float());
   let trip = rng.float() < (weekend ? h.weekendTripProbability : h.weekdayTripProbability);
   const dep = clamp(Math.round(h.departureSlot.mean + h.departureSlot.sd * rng.normal()), h.departureSlot.min, h.departureSlot.max);
   let arr = clamp(Math.round(h.arrivalSlot.mean + h.arrivalSlot.sd * rng.normal()), h.arrivalSlot.min, h.arrivalSlot.max);
   arr = clamp(Math.max(arr, dep + 1), 1, SLOTS - 1);
-  let tripKwh = clamp(h.tripKwh.mean + h.tripKwh.sd * rng.normal(), h.tripKwh.min, h.tripKwh.max);
-  const headroomKw = evHeadroom(s, ev, baseKw, requests);
-  // One charge step of room below capacity: with equal steps, some level then always lands the SoC
-  // between the next floor and the capacity, so the EV never meets a dead end (see core.ts).
-  const ceiling = ev.capacityKwh - ev.chargeStepKw * ev.chargeEfficiency * DT;
   const targetKwh = h.targetSocFraction * ev.capacityKwh;
-  for (let iter = 0; ; iter++) {
-    const home = new Uint8Array(SLOTS).fill(1);
-    if (trip) home.fill(0, dep, arr);
-    const base = { soc0Kwh, trip, departure: trip ? dep : -1, arrival: trip ? arr : -1, tripKwh: trip ? tripKwh : 0, targetKwh, home, headroomKw };
-    const floorKwh = evFloors(ev, base);
-    let excess = floorKwh[0] - soc0Kwh;
-    for (let t = 0; t <= SLOTS; t++) excess = Math.max(excess, floorKwh[t] - ceiling);
-    if (excess <= 1e-9 || !trip) return { ...base, floorKwh };
-    // The contract cannot serve this trip: shorten it, and keep the car home if even that fails.
-    tripKwh -= excess + 1e-6;
-    if (tripKwh <= 0 || iter > 20) trip = false;
+  // The car leaves with at least the target, so a trip up to target − socMin keeps the SoC ≥ socMin.
+  const tripKwh = Math.min(clamp(h.tripKwh.mean + h.tripKwh.sd * rng.normal(), h.tripKwh.min, h.tripKwh.max), targetKwh - ev.socMinKwh);
+  const headroomKw = evHeadroom(s, ev, baseKw);
+  let floorKwh = evFloors(ev, { trip, departure: dep, targetKwh, headroomKw, soc0Kwh });
+  // The plan is known at 00:00: a target the contract cannot reach by the departure keeps the car home.
+  if (trip && floorKwh[0] > soc0Kwh + 1e-9) {
+    trip = false;
+    floorKwh = evFloors(ev, { trip, departure: -1, targetKwh, headroomKw, soc0Kwh });
   }
+  const home = new Uint8Array(SLOTS).fill(1);
+  if (trip) home.fill(0, dep, arr);
+  return { soc0Kwh, trip, departure: trip ? dep : -1, arrival: trip ? arr : -1, tripKwh: trip ? tripKwh : 0, targetKwh, home, headroomKw, floorKwh };
 }
 
 /**
@@ -138,7 +166,7 @@ export function drawDay(s: Scenario, seed: number): Day {
   const weekend = dayType >= 6;
   const requests = s.appliances.map((_, i) => drawRequest(s, i, weekend, rng));
   const baseKw = s.fixedKw;
-  const ev = s.ev ? drawEv(s, s.ev, weekend, baseKw, requests, rng) : null;
+  const ev = s.ev ? drawEv(s, s.ev, weekend, baseKw, rng) : null;
   let energy = 0;
   for (let t = 0; t < SLOTS; t++) energy += baseKw[t] * DT;
   for (const r of requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { SLOTS, SLOTS_PER_HOUR } from './time.js';
+import { DT, SLOTS, SLOTS_PER_HOUR } from './time.js';
 
 /**
  * The scenario: everything that makes one home. Every number the paper does not give carries a
@@ -62,6 +62,8 @@ const ev = z.object({
   dischargeSteps: z.number().int().min(0).max(8),
   chargeEfficiency: z.number().gt(0).max(1),
   dischargeEfficiency: z.number().gt(0).max(1),
+  /** €/kWh that J pays for each kWh the day ends below its SoC of 00:00; null: evShortfallPrice's default. */
+  shortfallEurPerKwh: nonNeg.nullable().default(null),
   habits: z.object({
     weekdayTripProbability: fraction,
     weekendTripProbability: fraction,
@@ -186,6 +188,20 @@ export type ScenarioSpec = z.output<typeof scenarioSchema>;
 export type TableIRow = z.output<typeof tableIRow>;
 export type ApplianceSpec = ScenarioSpec['appliances'][number];
 export type EvSpec = NonNullable<ScenarioSpec['ev']>;
+
+/**
+ * The price of the soft midnight requirement (€ per kWh short of the SoC of 00:00). The default
+ * must make any shortfall dearer than the charge that avoids it: a stored kWh costs at most
+ * maxPrice/ηc of energy, and a slot that stores step·ηc·Δt kWh raises the peak by at most step kW,
+ * i.e. (λ + v·r_peak)/(ηc·Δt) per kWh; twice their sum covers the F.O.2 term's slope as well.
+ */
+export function evShortfallPrice(s: Scenario): number {
+  if (!s.ev) return 0;
+  if (s.ev.shortfallEurPerKwh !== null) return s.ev.shortfallEurPerKwh;
+  const maxPrice = Math.max(...s.tariff.bands.map((b) => b.eurPerKwh));
+  const peak = s.objective.peakEurPerKw + s.rescoin.valueEur * s.rescoin.perKwPeakReduction;
+  return (2 * (maxPrice + peak / DT)) / s.ev.chargeEfficiency;
+}
 
 /** A validated scenario with its per-slot arrays computed once. */
 export interface Scenario extends ScenarioSpec {

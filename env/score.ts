@@ -1,11 +1,11 @@
-import type { Scenario } from './scenario.js';
+import { evShortfallPrice, type Scenario } from './scenario.js';
 import type { Day } from './day.js';
 import { DT, SLOTS } from './time.js';
 
 /**
  * The one score of a day (DESIGN.md, "Objective, reward and the MILP: one function"). To minimise:
  *
- *   J = Σ_t (C_t·imp_t − g·exp_t)·Δt  +  λ·peak  +  w·Σ_t φ(L_t − q)  −  v·RSC
+ *   J = Σ_t (C_t·imp_t − g·exp_t)·Δt  +  λ·peak  +  w·Σ_t φ(L_t − q)  −  v·RSC  +  S
  *
  *   imp_t, exp_t  grid import / export in slot t (kW), never both > 0
  *   peak          max_t imp_t (kW)
@@ -16,6 +16,7 @@ import { DT, SLOTS } from './time.js';
  *                 + the EV energy the trip needs, over 24 h (Day.meanLoadKw)
  *   φ             piecewise-linear interpolation of x² at the scenario's breakpoints, extended
  *                 linearly outside them: convex, so an LP represents it exactly as a max of lines
+ *   S             EV shortfall: p_s·max(0, soc0 − soc_end), p_s = evShortfallPrice (scenario.ts)
  *   RSC           RESCoin of the day = Σ_t (r_self·(pv_t − exp_t) + r_exp·exp_t)·Δt
  *                                      + r_peak·max(0, peak_ref − peak)
  *
@@ -28,6 +29,8 @@ export interface DayFlows {
   exportKw: ArrayLike<number>;
   /** L_t: consumption without PV, kW. */
   loadKw: ArrayLike<number>;
+  /** SoC at the start of each slot (97 entries: socKwh[96] ends the day); needed with an EV. */
+  socKwh?: ArrayLike<number>;
 }
 
 export interface ScoreParts {
@@ -39,6 +42,8 @@ export interface ScoreParts {
   peakCost: number;
   /** w·Σ φ(L − q), €. */
   fo2Cost: number;
+  /** S: what the EV's end-of-day shortfall under its SoC of 00:00 costs, €. */
+  shortfallCost: number;
   /** RESCoin minted for the day, RSC. */
   rescoin: number;
   /** v·RSC, €. */
@@ -93,6 +98,12 @@ export function peakTerm(s: Scenario, day: Day, peakKw: number): number {
   return s.objective.peakEurPerKw * peakKw - s.rescoin.valueEur * s.rescoin.perKwPeakReduction * Math.max(0, day.referencePeakKw - peakKw);
 }
 
+/** S: the soft midnight requirement, paid on the last slot (0 without an EV). */
+export function evShortfallTerm(s: Scenario, day: Day, socEndKwh: number): number {
+  if (!s.ev || !day.ev) return 0;
+  return evShortfallPrice(s) * Math.max(0, day.ev.soc0Kwh - socEndKwh);
+}
+
 /** Score a whole day from its flows. */
 export function scoreDay(s: Scenario, day: Day, flows: DayFlows): ScoreParts {
   let cost = 0;
@@ -115,8 +126,11 @@ export function scoreDay(s: Scenario, day: Day, flows: DayFlows): ScoreParts {
   }
   const rescoin = rscEnergy + s.rescoin.perKwPeakReduction * Math.max(0, day.referencePeakKw - peakKw);
   const meanImport = importKwh / (SLOTS * DT);
+  if (s.ev && day.ev && !flows.socKwh) throw new Error('scoreDay: flows.socKwh is missing, but the day has an EV (its end SoC is in J)');
+  const shortfallCost = flows.socKwh ? evShortfallTerm(s, day, flows.socKwh[SLOTS]) : 0;
   return {
-    score: slotTerms + peakTerm(s, day, peakKw),
+    score: slotTerms + peakTerm(s, day, peakKw) + shortfallCost,
+    shortfallCost,
     cost,
     peakCost: s.objective.peakEurPerKw * peakKw,
     fo2Cost: fo2,

@@ -28,7 +28,7 @@ export class VectorHomeEnv {
   readonly summaries: (VectorDaySummary | null)[];
   readonly homes: HomeCore[];
   private readonly dayCount: Int32Array;
-  private readonly flows: { importKw: Float64Array; exportKw: Float64Array; loadKw: Float64Array }[];
+  private readonly flows: { importKw: Float64Array; exportKw: Float64Array; loadKw: Float64Array; socKwh: Float64Array }[];
   private seed = 0;
 
   constructor(
@@ -47,7 +47,7 @@ export class VectorHomeEnv {
     this.terminated = new Uint8Array(n);
     this.summaries = new Array(n).fill(null);
     this.dayCount = new Int32Array(n);
-    this.flows = Array.from({ length: n }, () => ({ importKw: new Float64Array(SLOTS), exportKw: new Float64Array(SLOTS), loadKw: new Float64Array(SLOTS) }));
+    this.flows = Array.from({ length: n }, () => ({ importKw: new Float64Array(SLOTS), exportKw: new Float64Array(SLOTS), loadKw: new Float64Array(SLOTS), socKwh: new Float64Array(SLOTS + 1) }));
   }
 
   /** Start every home on its first day of `seed` (or on round `firstRound`, to resume a run). */
@@ -90,6 +90,8 @@ export class VectorHomeEnv {
       f.loadKw[t] = home.lastLoadKw;
       if (home.done) {
         this.terminated[i] = 1;
+        // Only the end SoC enters J (the soft midnight requirement).
+        f.socKwh[SLOTS] = home.ev ? home.ev.socKwh : NaN;
         this.summaries[i] = { ...scoreDay(this.scenario, home.day, f), seed: home.day.seed, violations: home.violations, return: home.returnSum };
         this.begin(i);
       } else {

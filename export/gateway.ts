@@ -244,7 +244,7 @@ export async function exampleDay(policyDir: string, seed: number, day: number, s
     const row: (number | boolean | null)[] = [t, r.weekend, r.baseKw, r.pvKw, r.pvNext1hKw, r.pvNext4hKw];
     for (const d of r.deadlines) row.push(d >= t ? d : null);
     const e = r.ev;
-    if (e) row.push(e.home, e.socKwh, e.dueSlot, e.tripKwh ? e.targetKwh + e.tripKwh : e.targetKwh, e.floorKwh);
+    if (e) row.push(e.home, e.socKwh, e.dueSlot, e.targetKwh, e.floorKwh);
     lines.push(row.map(cell).join(','));
     const mask = codec.flatMask(info.home);
     const a = policy.act(observation, mask);

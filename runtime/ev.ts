@@ -13,8 +13,6 @@ export interface EvReadings {
   targetKwh: number;
   /** The lowest SoC allowed at the end of the slot; null or NaN: max(socMin, target − what the fastest level adds before due). */
   floorKwh?: number | null;
-  /** While away: the energy the trip is expected to take, counted in the requirement until the SoC is read again. */
-  tripKwh?: number;
 }
 
 /** The EV: its SoC and requirement, the mask of its levels and the choice of a level. */
@@ -60,7 +58,7 @@ export class EvController implements EvView {
     if (!this.known) throw new Error(`readings.ev.socKwh is ${r.socKwh} at slot ${t}: expected the EV's SoC (kWh), unknown so far (give it on slot 0 and when the EV comes back)`);
     this.home = t < SLOTS && !!r.home;
     this.dueSlot = r.dueSlot;
-    this.neededKwh = Math.max(0, r.targetKwh - (this.socKwh - (this.home ? 0 : (r.tripKwh ?? 0))));
+    this.neededKwh = Math.max(0, r.targetKwh - this.socKwh);
   }
 
   /** SoC after one slot at grid-side power kw. */

@@ -3,6 +3,7 @@ import {
   checkEnv,
   daySeed,
   drawDay,
+  evShortfallPrice,
   FlattenAction,
   isAllowed,
   listScenarios,
@@ -62,7 +63,8 @@ function checkDay(s: Scenario, log: DayLog): void {
       if (log.applianceKw[i * SLOTS + t] !== a.cycleKw[k]) throw new Error(`seed ${day.seed}: ${a.id} drew the wrong power in its cycle slot ${k}`);
     });
   });
-  // The EV: SoC within bounds, at target when it leaves, and the day ends with the SoC it began with.
+  // The EV: SoC within bounds, at target when it leaves; a day that ends below the SoC it began
+  // with pays the shortfall at the scenario's price (the soft midnight requirement).
   if (s.ev && day.ev) {
     const ev = day.ev;
     for (let t = 0; t <= SLOTS; t++) {
@@ -70,7 +72,9 @@ function checkDay(s: Scenario, log: DayLog): void {
       if (soc < s.ev.socMinKwh - 1e-9 || soc > s.ev.capacityKwh + 1e-9) throw new Error(`seed ${day.seed} slot ${t}: SoC ${soc} out of bounds`);
     }
     if (ev.trip && log.socKwh[ev.departure] < ev.targetKwh - 1e-9) throw new Error(`seed ${day.seed}: left with ${log.socKwh[ev.departure]} kWh < target ${ev.targetKwh}`);
-    if (log.socKwh[SLOTS] < ev.soc0Kwh - 1e-9) throw new Error(`seed ${day.seed}: ended at ${log.socKwh[SLOTS]} kWh < ${ev.soc0Kwh}`);
+    const short = Math.max(0, ev.soc0Kwh - log.socKwh[SLOTS]);
+    const paid = scoreDay(s, day, log).shortfallCost;
+    if (Math.abs(paid - evShortfallPrice(s) * short) > 1e-12) throw new Error(`seed ${day.seed}: ended ${short} kWh short, J pays ${paid} €`);
     for (let t = 0; t < SLOTS; t++) if (!ev.home[t] && log.evKw[t] !== 0) throw new Error(`seed ${day.seed} slot ${t}: EV power while away`);
   }
 }
@@ -116,7 +120,7 @@ describe('HomeEnv invariants', () => {
         const parts = scoreDay(s, played.log.day, played.log);
         expect(played.return).toBeCloseTo(-parts.score, 9);
         expect(played.summary.score).toBe(parts.score);
-        expect(parts.score).toBeCloseTo(parts.cost + parts.peakCost + parts.fo2Cost - parts.rescoinValue, 12);
+        expect(parts.score).toBeCloseTo(parts.cost + parts.peakCost + parts.fo2Cost - parts.rescoinValue + parts.shortfallCost, 12);
       }
     }
   });
@@ -173,7 +177,7 @@ describe('HomeEnv invariants', () => {
     }
   });
 
-  it('ev.start is the SoC of 00:00 ÷ capacity all day, and the day must end with that SoC', async () => {
+  it('ev.start is the SoC of 00:00 ÷ capacity all day, and asap ends these days with that SoC (a shortfall would pay in J)', async () => {
     const at = observationLayout(paper).findIndex((f) => f.name === 'ev.start');
     const env = makeEnv(paper);
     for (let d = 0; d < 20; d++) {

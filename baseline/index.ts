@@ -5,3 +5,4 @@ export * from './milp.js';
 export * from './milp-model.js';
 export * from './milp-policy.js';
 export * from './pareto.js';
+export * from './mpc.js';

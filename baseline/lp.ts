@@ -161,6 +161,14 @@ export async function solve(m: LinearModel, opts: SolveOptions = {}): Promise<So
   // A solve blocks the thread for up to its time limit: let timers, progress bars and test
   // runners' messages through first.
   await new Promise((resolve) => setImmediate(resolve));
+  return solveWith(h, m, opts);
+}
+
+/**
+ * Solve with a loaded HiGHS, synchronously (a policy's act() cannot wait: the MPC loads HiGHS in
+ * its async reset() and solves here).
+ */
+export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): SolveResult {
   const n = m.cols.length;
   const starts = new Int32Array(m.rows.length + 1);
   let nnz = 0;

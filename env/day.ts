@@ -167,11 +167,20 @@ export function drawDay(s: Scenario, seed: number): Day {
   const requests = s.appliances.map((_, i) => drawRequest(s, i, weekend, rng));
   const baseKw = s.fixedKw;
   const ev = s.ev ? drawEv(s, s.ev, weekend, baseKw, rng) : null;
+  return completeDay(s, { seed, dayType, weekend, pvDay, pvKw: s.pvDays[pvDay], baseKw, requests, ev });
+}
+
+/**
+ * A day from its draws: the mean load q of F.O.2 (base, every requested cycle, the trip's energy
+ * at the charger) and the RESCoin peak reference (the day played with no management). The MPC and
+ * the bound complete their forecast days with it, as drawDay does.
+ */
+export function completeDay(s: Scenario, d: Omit<Day, 'meanLoadKw' | 'referencePeakKw'>): Day {
   let energy = 0;
-  for (let t = 0; t < SLOTS; t++) energy += baseKw[t] * DT;
-  for (const r of requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
-  if (ev && s.ev) energy += ev.tripKwh / s.ev.chargeEfficiency;
-  const day: Day = { seed, dayType, weekend, pvDay, pvKw: s.pvDays[pvDay], baseKw, requests, ev, meanLoadKw: energy / (SLOTS * DT), referencePeakKw: 0 };
+  for (let t = 0; t < SLOTS; t++) energy += d.baseKw[t] * DT;
+  for (const r of d.requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
+  if (d.ev && s.ev) energy += d.ev.tripKwh / s.ev.chargeEfficiency;
+  const day: Day = { ...d, meanLoadKw: energy / (SLOTS * DT), referencePeakKw: 0 };
   day.referencePeakKw = noManagementPeak(s, day);
   return day;
 }

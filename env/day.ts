@@ -1,4 +1,4 @@
-import type { Scenario, EvSpec } from './scenario.js';
+import type { ApplianceSpec, Scenario, EvSpec } from './scenario.js';
 import { Rng } from './rng.js';
 import { DT, SLOTS } from './time.js';
 import { HomeCore } from './core.js';
@@ -71,11 +71,10 @@ function drawRequest(s: Scenario, i: number, weekend: boolean, rng: Rng): Reques
   const p = weekend ? a.habits.weekendProbability : a.habits.weekdayProbability;
   // Draw every random number whatever the outcome, so one appliance's habits never shift another's.
   const asked = rng.float() < p;
-  const shift = releaseShift(a.habits.releaseSdSlots, rng.normal());
+  const z = rng.normal();
   if (!asked) return null;
-  const length = a.window[1] - a.window[0] + 1;
-  const release = clamp(a.window[0] + shift, 0, SLOTS - length);
-  return { appliance: i, release, deadline: release + length - 1 };
+  const release = releaseSlot(a, z);
+  return { appliance: i, release, deadline: release + a.window[1] - a.window[0] };
 }
 
 /**
@@ -84,6 +83,21 @@ function drawRequest(s: Scenario, i: number, weekend: boolean, rng: Rng): Reques
  */
 export const RELEASE_SDS = 4;
 const releaseShift = (sd: number, z: number) => Math.round(sd * clamp(z, -RELEASE_SDS, RELEASE_SDS));
+
+/** The release slot the habits give for a standard normal draw z (the window keeps its length). */
+export function releaseSlot(a: ApplianceSpec, z: number): number {
+  return clamp(a.window[0] + releaseShift(a.habits.releaseSdSlots, z), 0, SLOTS - (a.window[1] - a.window[0] + 1));
+}
+
+/** The return slot and the trip's energy the habits give for standard normal draws (drawEv's rules). */
+export function tripDraw(ev: EvSpec, departure: number, zArrival: number, zEnergy: number): { arrival: number; tripKwh: number } {
+  const h = ev.habits;
+  const arr = clamp(Math.round(h.arrivalSlot.mean + h.arrivalSlot.sd * zArrival), h.arrivalSlot.min, h.arrivalSlot.max);
+  const targetKwh = h.targetSocFraction * ev.capacityKwh;
+  // The car leaves with at least the target, so a trip up to target − socMin keeps the SoC ≥ socMin.
+  const tripKwh = Math.min(clamp(h.tripKwh.mean + h.tripKwh.sd * zEnergy, h.tripKwh.min, h.tripKwh.max), targetKwh - ev.socMinKwh);
+  return { arrival: clamp(Math.max(arr, departure + 1), 1, SLOTS - 1), tripKwh };
+}
 
 /** Slots [from, to] that appliance i's request window may cover under its habits. */
 export function possibleWindow(s: Scenario, i: number): [number, number] {
@@ -137,11 +151,9 @@ function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, baseKw: Float64Array,
   const soc0Kwh = ev.capacityKwh * (h.initialSocFraction.min + (h.initialSocFraction.max - h.initialSocFraction.min) * rng.float());
   let trip = rng.float() < (weekend ? h.weekendTripProbability : h.weekdayTripProbability);
   const dep = clamp(Math.round(h.departureSlot.mean + h.departureSlot.sd * rng.normal()), h.departureSlot.min, h.departureSlot.max);
-  let arr = clamp(Math.round(h.arrivalSlot.mean + h.arrivalSlot.sd * rng.normal()), h.arrivalSlot.min, h.arrivalSlot.max);
-  arr = clamp(Math.max(arr, dep + 1), 1, SLOTS - 1);
+  const zArrival = rng.normal();
+  const { arrival: arr, tripKwh } = tripDraw(ev, dep, zArrival, rng.normal());
   const targetKwh = h.targetSocFraction * ev.capacityKwh;
-  // The car leaves with at least the target, so a trip up to target − socMin keeps the SoC ≥ socMin.
-  const tripKwh = Math.min(clamp(h.tripKwh.mean + h.tripKwh.sd * rng.normal(), h.tripKwh.min, h.tripKwh.max), targetKwh - ev.socMinKwh);
   const headroomKw = evHeadroom(s, ev, baseKw);
   let floorKwh = evFloors(ev, { trip, departure: dep, targetKwh, headroomKw, soc0Kwh });
   // The plan is known at 00:00: a target the contract cannot reach by the departure keeps the car home.

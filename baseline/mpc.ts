@@ -32,8 +32,9 @@ export interface MpcOptions {
 }
 
 export interface MpcPolicy extends Policy {
-  /** Re-solves of the current day, and their HiGHS times, ms. */
+  /** Re-solves of the current day: their HiGHS times, ms, and their slots. */
   readonly solveMs: number[];
+  readonly solveSlots: number[];
 }
 
 /** The columns of slot u's decisions in a day model (the names milp-appliances.ts and milp-ev.ts give them). */
@@ -145,6 +146,7 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
   let lastEv = 0;
   const out = new Int32Array(nApp + (s.ev ? 1 : 0));
   const solveMs: number[] = [];
+  const solveSlots: number[] = [];
 
   /** Whether the plan's future has been proved wrong by slot t (a request it expected has not come, the car is not back). */
   const stale = (t: number) =>
@@ -170,6 +172,7 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
     const { big, offsets } = built.length === 1 ? { big: built[0].model, offsets: [0] } : stack(s, built.map((b) => b.model), t);
     const res: SolveResult = solveWith(h!, big, solveOpts);
     solveMs.push(res.solveMs);
+    solveSlots.push(t);
     if (!res.hasSolution) return null;
     planned = futures[0];
     const n0 = built[0].model.cols.length;
@@ -179,6 +182,7 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
   return {
     name: forecast === 'scenarios' ? 'mpc-scenarios' : 'mpc',
     solveMs,
+    solveSlots,
     async reset() {
       h = await highs();
       rng = new Rng(opts.seed ?? 1);
@@ -187,6 +191,7 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
       lastSolve = -Infinity;
       lastEv = 0;
       solveMs.length = 0;
+      solveSlots.length = 0;
     },
     act(obs: Float32Array, info: StepInfo): ArrayLike<number> {
       if (!h) throw new Error('mpc policy: act() before reset() (play it with playDay)');

@@ -20,7 +20,7 @@ function plotPath(path: string, policy: string, many: boolean): string {
 
 export const simulateCommand = defineCommand({
   name: 'simulate',
-  summary: 'Play days of a scenario with rule policies and print a per-day table',
+  summary: 'Play days of a scenario with rule, MPC or MILP policies and print a per-day table',
   options: {
     scenario: scenarioOption,
     policy: { type: 'string', default: 'asap', description: `Policy, or several separated by commas: ${BUILTIN_POLICIES.join(', ')}` },
@@ -30,6 +30,8 @@ export const simulateCommand = defineCommand({
     plot: { type: 'string', description: 'Draw one day (loads by appliance, EV, PV, import and the tariff) to this .svg or .png; with several policies, the policy name goes before the extension' },
     'plot-day': { type: 'number', default: 0, integer: true, min: 0, description: 'Which day --plot draws (0 … --days − 1)' },
     'time-limit': { ...timeLimitOption, description: 'Seconds the milp policy may spend on each day' },
+    samples: { type: 'number', default: 4, integer: true, min: 1, description: 'mpc-scenarios: futures drawn from the habits per re-solve, sharing the slot\'s decision' },
+    'replan-every': { type: 'number', default: 8, integer: true, min: 1, description: 'mpc, mpc-scenarios: re-solve at least every N slots (15 min each) even when nothing changed' },
   },
   check(a) {
     if (a['plot-day'] >= a.days) throw new UsageError('--plot-day', `expected an integer in [0, ${a.days - 1}] (a day that --days plays), got ${a['plot-day']}`);
@@ -41,7 +43,7 @@ export const simulateCommand = defineCommand({
     const names = parsePolicies(a.policy);
     const results = [];
     for (const name of names) {
-      const res = await simulate(scenario, builtinPolicy(name, scenario, a['time-limit']), a.days, a.seed, a.plot ? [a['plot-day']] : []);
+      const res = await simulate(scenario, builtinPolicy(name, scenario, a['time-limit'], { samples: a.samples, replanEvery: a['replan-every'] }), a.days, a.seed, a.plot ? [a['plot-day']] : []);
       results.push(res);
       if (a.plot) {
         // vega is loaded only when a plot is asked for: it doubles the CLI's start-up time.

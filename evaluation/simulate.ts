@@ -1,16 +1,20 @@
 import { daySeed, makeEnv, playDay, type DayLog, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, milpPolicy } from '../baseline/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, type MpcOptions } from '../baseline/index.js';
 
 /** The built-in policies `simulate` knows, by name. */
-export const BUILTIN_POLICIES = ['asap', 'cheapest', 'milp'] as const;
+export const BUILTIN_POLICIES = ['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'milp'] as const;
 export type BuiltinPolicyName = (typeof BUILTIN_POLICIES)[number];
 
-export function builtinPolicy(name: BuiltinPolicyName, scenario: Scenario, timeLimitSec = 60): Policy {
+export function builtinPolicy(name: BuiltinPolicyName, scenario: Scenario, timeLimitSec = 60, mpc: MpcOptions = {}): Policy {
   switch (name) {
     case 'asap':
       return asapPolicy();
     case 'cheapest':
       return cheapestPolicy(scenario);
+    case 'mpc':
+      return mpcPolicy(scenario, { ...mpc, forecast: 'expected' });
+    case 'mpc-scenarios':
+      return mpcPolicy(scenario, { ...mpc, forecast: 'scenarios' });
     case 'milp':
       return milpPolicy(scenario, { timeLimitSec });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daySeed, makeEnv, parseScenario, playDay, type Scenario, type ScenarioInput } from '../env/index.js';
+import { daySeed, evFloors, evHeadroom, makeEnv, parseScenario, playDay, Rng, SLOTS, type Day, type Scenario, type ScenarioInput } from '../env/index.js';
 import { asapPolicy, cheapestPolicy, milpPolicy } from '../baseline/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,3 +77,36 @@ export function replayVariants(names: ('cost' | 'cost+peak' | 'cost+peak+fo2' | 
     }
   });
 }
+
+const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
+
+/**
+ * Day `a` with its future after slot t redrawn: every request released after t (another release
+ * after t, or none), and, unless the car is back by t, the trip's energy and its return slot. What
+ * the env derives (headroom, floors) is recomputed by the day module's own functions.
+ */
+export function redrawAfter(s: Scenario, a: Day, t: number, rng: Rng): Day {
+  const requests = a.requests.map((q, i) => {
+    const len = s.appliances[i].window[1] - s.appliances[i].window[0] + 1;
+    const future = q === null || q.release > t;
+    if (!future || t + 1 > SLOTS - len) return q;
+    if (rng.float() < 0.3) return null;
+    const release = rng.int(t + 1, SLOTS - len);
+    return { appliance: i, release, deadline: release + len - 1 };
+  });
+  const e = a.ev;
+  if (!e || !s.ev) return { ...a, requests };
+  let ev = e;
+  if (e.trip && e.arrival > t) {
+    const h = s.ev.habits;
+    const arrival = clamp(rng.int(Math.max(t + 1, e.departure + 1), h.arrivalSlot.max + 4), 1, SLOTS - 1);
+    const home = new Uint8Array(SLOTS).fill(1);
+    home.fill(0, e.departure, arrival);
+    const tripKwh = Math.min(e.tripKwh + 6 * rng.float(), h.tripKwh.max);
+    ev = { ...e, arrival, home, tripKwh };
+  }
+  const headroomKw = evHeadroom(s, s.ev, a.baseKw);
+  const floorKwh = evFloors(s.ev, { ...ev, headroomKw });
+  return { ...a, requests, ev: { ...ev, headroomKw, floorKwh } };
+}
+

@@ -1,42 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { drawDay, evFloors, evHeadroom, HomeEnv, loadScenario, Rng, sampleAllowed, SLOTS, type Day, type Scenario } from '../../env/index.js';
+import { drawDay, HomeEnv, loadScenario, Rng, sampleAllowed, SLOTS, type Day, type Scenario } from '../../env/index.js';
+import { redrawAfter } from '../helpers.js';
 
 /**
  * Non-anticipativity (docs/environment.md, "Information set"): two days that agree up to slot t and
  * differ after it give the same observations and masks up to t, whatever the policy plays.
  */
-
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-
-/**
- * Day `a` with its future after slot t redrawn: every request released after t (another release
- * after t, or none), and, unless the car is back by t, the trip's energy and its return slot. What
- * the env derives (headroom, floors) is recomputed by the day module's own functions.
- */
-function redrawAfter(s: Scenario, a: Day, t: number, rng: Rng): Day {
-  const requests = a.requests.map((q, i) => {
-    const len = s.appliances[i].window[1] - s.appliances[i].window[0] + 1;
-    const future = q === null || q.release > t;
-    if (!future || t + 1 > SLOTS - len) return q;
-    if (rng.float() < 0.3) return null;
-    const release = rng.int(t + 1, SLOTS - len);
-    return { appliance: i, release, deadline: release + len - 1 };
-  });
-  const e = a.ev;
-  if (!e || !s.ev) return { ...a, requests };
-  let ev = e;
-  if (e.trip && e.arrival > t) {
-    const h = s.ev.habits;
-    const arrival = clamp(rng.int(Math.max(t + 1, e.departure + 1), h.arrivalSlot.max + 4), 1, SLOTS - 1);
-    const home = new Uint8Array(SLOTS).fill(1);
-    home.fill(0, e.departure, arrival);
-    const tripKwh = Math.min(e.tripKwh + 6 * rng.float(), h.tripKwh.max);
-    ev = { ...e, arrival, home, tripKwh };
-  }
-  const headroomKw = evHeadroom(s, s.ev, a.baseKw);
-  const floorKwh = evFloors(s.ev, { ...ev, headroomKw });
-  return { ...a, requests, ev: { ...ev, headroomKw, floorKwh } };
-}
 
 /** The observations and masks of slots 0..t when a seeded random policy plays the day. */
 function play(s: Scenario, day: Day, t: number, seed: number): { obs: number[][]; masks: number[][] } {

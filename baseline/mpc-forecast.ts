@@ -1,6 +1,5 @@
 import {
   completeDay,
-  DT,
   evFloors,
   evHeadroom,
   releaseSlot,

@@ -1,0 +1,70 @@
+import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, playDay, type Policy } from '../env/index.js';
+import { asapPolicy, mpcPolicy, solveDay, type MpcOptions } from '../baseline/index.js';
+import { gapPct } from '../evaluation/stats.js';
+import { median, writeResults } from './common.js';
+
+/**
+ * `npm run bench:mpc`: the MPC's gap to J* and its compute over the 30 held-out days, for both
+ * forecast modes. BENCH_MPC_DAYS (default 30), BENCH_MPC_SCENARIO (default paper-apartment),
+ * BENCH_MPC_SAMPLES (default 4) and BENCH_MPC_MODES (default "expected,scenarios").
+ */
+
+const s = loadScenario(process.env.BENCH_MPC_SCENARIO ?? 'paper-apartment');
+const DAYS = Number(process.env.BENCH_MPC_DAYS ?? 30);
+const SAMPLES = Number(process.env.BENCH_MPC_SAMPLES ?? 4);
+const modes = (process.env.BENCH_MPC_MODES ?? 'expected,scenarios').split(',') as NonNullable<MpcOptions['forecast']>[];
+
+/** A policy whose act() is timed, one entry per decision. */
+function timed(p: Policy, ms: number[]): Policy {
+  return {
+    name: p.name,
+    reset: (info, day) => p.reset?.(info, day),
+    act(obs, info) {
+      const t0 = performance.now();
+      const a = p.act(obs, info);
+      ms.push(performance.now() - t0);
+      return a;
+    },
+  };
+}
+
+const env = makeEnv(s);
+const days = Array.from({ length: DAYS }, (_, d) => drawDay(s, heldOutDay(d)));
+const jStar: number[] = [];
+const jAsap: number[] = [];
+for (const day of days) {
+  jStar.push((await solveDay(s, day)).score);
+  jAsap.push((await playDay(env, asapPolicy(), day)).summary.score);
+}
+const results: Record<string, unknown>[] = [];
+for (const forecast of modes) {
+  const mpc = mpcPolicy(s, { forecast, samples: SAMPLES });
+  const decisionMs: number[] = [];
+  const solveMs: number[] = [];
+  const j: number[] = [];
+  let violations = 0;
+  const t0 = performance.now();
+  for (const day of days) {
+    const played = await playDay(env, timed(mpc, decisionMs), day);
+    j.push(played.summary.score);
+    violations += played.summary.violations;
+    solveMs.push(...mpc.solveMs);
+  }
+  const r = {
+    policy: mpc.name,
+    forecast,
+    samples: forecast === 'scenarios' ? SAMPLES : 1,
+    gapPct: gapPct(j, jStar, jAsap),
+    violations,
+    decisionMsMedian: median(decisionMs),
+    resolveMsMedian: median(solveMs),
+    resolveMsP95: [...solveMs].sort((a, b) => a - b)[Math.floor(0.95 * (solveMs.length - 1))],
+    resolvesPerDay: solveMs.length / DAYS,
+    seconds: (performance.now() - t0) / 1000,
+    perDay: j,
+  };
+  results.push(r);
+  console.log(`${r.policy}: gap to J* ${r.gapPct.toFixed(1)} %, ${violations} violations, decision median ${r.decisionMsMedian.toFixed(2)} ms, re-solve median ${r.resolveMsMedian.toFixed(1)} ms (p95 ${r.resolveMsP95.toFixed(0)}), ${r.resolvesPerDay.toFixed(1)} re-solves a day, ${r.seconds.toFixed(0)} s`);
+}
+const path = writeResults('mpc', { scenario: s.id, days: `daySeed(${HELD_OUT_SEED}, d), d = 0…${DAYS - 1}`, jStar, jAsap, results });
+console.log(`wrote ${path}`);

@@ -23,9 +23,10 @@ import { SLOTS, DT } from './time.js';
  * - An appliance with no visible request (none today, not released yet, or done) may only wait;
  *   a started non-interruptible cycle, or a request with no slack left before its deadline, must run.
  * - The EV may only idle while away. At home a level is allowed when the SoC after the slot stays
- *   between the day's floor (the lowest SoC from which the target at departure and the SoC of 00:00
- *   at midnight stay reachable with the worst-case headroom of each later slot: `EvDay.floorKwh`) and
- *   the capacity, a charge level keeps the import under the contract with the forced appliance load,
+ *   between the floor and the capacity (`EvDay.floorKwh`, known from 00:00: before a trip the lowest
+ *   SoC that still reaches the target at departure with the worst-case headroom the habits allow;
+ *   after it the same for the SoC of 00:00 by midnight, lowered by the deficit the car comes back
+ *   with), a charge level keeps the import under the contract with the forced appliance load,
  *   and a discharge level (V2H) sends nothing into the grid with that load.
  * - Joint limits: the components' masks are checked against the forced load of the others; the
  *   import of the whole action must also stay ≤ contractKw and V2H must not export. The
@@ -34,7 +35,7 @@ import { SLOTS, DT } from './time.js';
  *   value (wait if allowed, else run; for the EV the allowed level nearest in power, the lower on a
  *   tie); then an EV level that breaks the contract or exports V2H energy drops to the allowed
  *   level nearest to it that does not. Appliances alone always fit the contract (the scenario
- *   checks it), so the import limit is never exceeded and the EV never misses a requirement.
+ *   checks it), so the import limit is never exceeded and the EV never misses its target.
  *
  * ## Observation: Box of float32 (see `observationLayout`)
  * The features, their units and scaling are runtime/features.ts's table (time, weekend, tariff now
@@ -45,7 +46,13 @@ import { SLOTS, DT } from './time.js';
  * ## Reward
  * reward_t = −(slot t's part of J): −[(C_t·imp_t − g·exp_t)·Δt + w·φ(L_t − q) − v·RSC_t]
  *            − [f(peak_t) − f(peak_{t−1})], with f(P) = λ·P − v·r_peak·max(0, peak_ref − P) and
- *            f(peak_{−1}) = 0. The episode return is exactly −J (score.ts).
+ *            f(peak_{−1}) = 0; the last step also pays −S, the midnight shortfall (score.ts). The
+ *            episode return is exactly −J.
+ *
+ * ## Information set
+ * The observation and the mask at slot t depend only on what is known at t: the scenario, the
+ * plan of 00:00 (weekday, the EV's SoC, departure and target), the readings up to t, the requests
+ * released up to t, and the trip once the car is back (docs/environment.md has the table).
  *
  * ## Start and end
  * `reset({ seed })` draws the day (`drawDay`): weekday and PV from one real day, each appliance's

@@ -49,7 +49,7 @@ describe('the package, imported as a user does', () => {
     const names = Object.keys(rescoin);
     for (const internal of ['HEX128', 'applyBlockLine', 'HomeCore', 'EvState', 'slotTerm', 'evFloors', 'buildDayModel', 'newestReportOf'])
       expect(names, internal).not.toContain(internal);
-    for (const wanted of ['makeEnv', 'train', 'evaluate', 'loadTrainedPolicy', 'checkEnv', 'milpPolicy', 'exportPolicy', 'Ledger', 'HomeController'])
+    for (const wanted of ['makeEnv', 'train', 'evaluate', 'loadTrainedPolicy', 'checkEnv', 'milpPolicy', 'mpcPolicy', 'exportPolicy', 'Ledger', 'HomeController'])
       expect(names, wanted).toContain(wanted);
     expect(names.length).toBeLessThan(90);
   });

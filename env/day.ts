@@ -167,13 +167,40 @@ export function drawDay(s: Scenario, seed: number): Day {
   const requests = s.appliances.map((_, i) => drawRequest(s, i, weekend, rng));
   const baseKw = s.fixedKw;
   const ev = s.ev ? drawEv(s, s.ev, weekend, baseKw, rng) : null;
-  let energy = 0;
-  for (let t = 0; t < SLOTS; t++) energy += baseKw[t] * DT;
-  for (const r of requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
-  if (ev && s.ev) energy += ev.tripKwh / s.ev.chargeEfficiency;
-  const day: Day = { seed, dayType, weekend, pvDay, pvKw: s.pvDays[pvDay], baseKw, requests, ev, meanLoadKw: energy / (SLOTS * DT), referencePeakKw: 0 };
+  const day: Day = { seed, dayType, weekend, pvDay, pvKw: s.pvDays[pvDay], baseKw, requests, ev, meanLoadKw: 0, referencePeakKw: 0 };
+  day.meanLoadKw = meanLoad(s, day);
   day.referencePeakKw = noManagementPeak(s, day);
   return day;
+}
+
+/** q of eq. (5): the fixed loads, the requested cycles and the trip's energy at the charger, per hour of the day. */
+function meanLoad(s: Scenario, day: Pick<Day, 'baseKw' | 'requests' | 'ev'>): number {
+  let energy = 0;
+  for (let t = 0; t < SLOTS; t++) energy += day.baseKw[t] * DT;
+  for (const r of day.requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
+  if (day.ev && s.ev) energy += day.ev.tripKwh / s.ev.chargeEfficiency;
+  return energy / (SLOTS * DT);
+}
+
+/**
+ * The same day with another trip (the bound's trip scenarios, baseline/bound.ts): the return slot
+ * `arrival` and the energy `tripKwh` (capped at target − socMin, as drawEv caps it), with the EV's
+ * home slots, q and the RESCoin peak reference recomputed as drawDay computes them. The plan
+ * (departure, target) and the floor curve, known from 00:00, do not depend on the trip.
+ */
+export function withTrip(s: Scenario, day: Day, arrival: number, tripKwh: number): Day {
+  const d = day.ev;
+  if (!d || !s.ev || !d.trip) throw new Error(`withTrip: day ${day.seed} has no trip`);
+  if (!Number.isInteger(arrival) || arrival <= d.departure || arrival > SLOTS - 1)
+    throw new Error(`withTrip: arrival must be an integer slot in [${d.departure + 1}, ${SLOTS - 1}] (after the departure), got ${arrival}`);
+  if (!(tripKwh >= 0)) throw new Error(`withTrip: tripKwh must be ≥ 0, got ${tripKwh}`);
+  const home = new Uint8Array(SLOTS).fill(1);
+  home.fill(0, d.departure, arrival);
+  const ev: EvDay = { ...d, arrival, tripKwh: Math.min(tripKwh, d.targetKwh - s.ev.socMinKwh), home };
+  const out: Day = { ...day, ev, meanLoadKw: 0, referencePeakKw: 0 };
+  out.meanLoadKw = meanLoad(s, out);
+  out.referencePeakKw = noManagementPeak(s, out);
+  return out;
 }
 
 /** The import peak of the day played with no management (DESIGN.md: the RESCoin peak reference). */

@@ -12,7 +12,7 @@
  * | area | names | docs |
  * | --- | --- | --- |
  * | environment | makeEnv, HomeEnv, spaces, wrappers, VectorHomeEnv, checkEnv, scenarios, days | docs/environment.md |
- * | baselines | asapPolicy, cheapestPolicy, milpPolicy, solveDay | docs/milp.md |
+ * | baselines | asapPolicy, cheapestPolicy, milpPolicy, solveDay, boundDay | docs/milp.md |
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
@@ -38,6 +38,7 @@ export { SLOTS, DT, slotTime } from './env/time.js';
 export { asapPolicy } from './baseline/asap.js';
 export { cheapestPolicy } from './baseline/cheapest.js';
 export { milpPolicy, solveDay, type MilpResult } from './baseline/index.js';
+export { boundDay, type BoundOptions, type BoundResult } from './baseline/bound.js';
 
 // Agents: train, evaluate and load.
 export { train, loadTrainedPolicy, type TrainOptions, type TrainResult, type TrainCallback, validationCallback } from './training/train.js';

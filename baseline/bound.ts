@@ -16,6 +16,9 @@ import { buildDayModel } from './milp-model.js';
  * mean over the copies of their J, each with its own q and RESCoin peak reference (withTrip).
  */
 
+/** Raised whenever a change here changes the bound of some day: evaluation's cache keys on it (evaluation/bound-cache.ts). */
+export const BOUND_VERSION = 1;
+
 export interface Trip {
   /** First slot back. */
   arrival: number;

@@ -18,13 +18,13 @@ const K = Number(process.env.BENCH_FORESIGHT_K ?? 8);
 const LIMIT = Number(process.env.BENCH_FORESIGHT_SECONDS ?? 30);
 const DAYS = Number(process.env.BENCH_FORESIGHT_DAYS ?? 30);
 
-const days: { day: number; trip: boolean; jStar: number; bound: number; jAsap: number; status: string; seconds: number }[] = [];
+const days: { day: number; trip: boolean; jStar: number; bound: number; jAsap: number; status: string; mipGap: number; seconds: number }[] = [];
 for (let k = 0; k < DAYS; k++) {
   const day = drawDay(s, heldOutDay(k));
   const jStar = (await solveDay(s, day, { timeLimitSec: 60 })).score;
   const jAsap = (await playDay(makeEnv(s), asapPolicy(), day)).summary.score;
   const b = await boundDay(s, day, { samples: K, timeLimitSec: LIMIT });
-  days.push({ day: k, trip: b.sampled, jStar, bound: b.bound, jAsap, status: b.status, seconds: b.solveMs / 1000 });
+  days.push({ day: k, trip: b.sampled, jStar, bound: b.bound, jAsap, status: b.status, mipGap: b.mipGap, seconds: b.solveMs / 1000 });
   console.log(`day ${k}: J* ${jStar.toFixed(4)}, bound ${b.bound.toFixed(4)} (${b.sampled ? `${K} trips` : 'no trip'}, ${b.status}, ${(b.solveMs / 1000).toFixed(1)} s)`);
 }
 const gapPct = gapOf(days.map((x) => x.bound), days.map((x) => x.jStar), days.map((x) => x.jAsap));

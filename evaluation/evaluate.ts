@@ -76,11 +76,12 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const loaded = await Promise.all(o.runs.map((r) => loadRunPolicy(r, s)));
   const milp = milpPolicy(s, { timeLimitSec: o.timeLimitSec });
   const mpc = [mpcPolicy(s, { forecast: 'expected' }), mpcPolicy(s, { forecast: 'scenarios' })];
-  const names = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp].map((p) => p.name);
+  const played: Policy[] = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
+  const names = played.map((p) => p.name);
   if (new Set([...names, 'bound']).size !== names.length + 1) throw new Error(`two policies share a name (${names.join(', ')}, bound): give the runs different folder names`);
   const decisionMs = new Map<string, number[]>(names.map((n) => [n, []]));
-  const policies: Policy[] = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy)].map((p) => timed(p, decisionMs.get(p.name)!));
-  policies.push(milp);
+  // The MILP's act() only reads its schedule: its time is its solve's, taken below.
+  const policies = played.map((p) => (p === milp ? p : timed(p, decisionMs.get(p.name)!)));
   const hash = scenarioHash(s);
   const boundOpts = { dir: o.cacheDir ?? resolve(DEFAULT_BOUND_CACHE), scenarioHash: hash, samples: o.boundSamples ?? 8, seed: o.boundSeed ?? 1, timeLimitSec: o.timeLimitSec };
   const bounds: ReportBound['days'] = [];

@@ -12,7 +12,7 @@
  * | area | names | docs |
  * | --- | --- | --- |
  * | environment | makeEnv, HomeEnv, spaces, wrappers, VectorHomeEnv, checkEnv, scenarios, days | docs/environment.md |
- * | baselines | asapPolicy, cheapestPolicy, mpcPolicy, milpPolicy, solveDay | docs/milp.md, docs/mpc.md |
+ * | baselines | asapPolicy, cheapestPolicy, mpcPolicy, milpPolicy, solveDay, boundDay | docs/milp.md, docs/mpc.md |
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
@@ -39,6 +39,7 @@ export { asapPolicy } from './baseline/asap.js';
 export { cheapestPolicy } from './baseline/cheapest.js';
 export { milpPolicy, solveDay, type MilpResult } from './baseline/index.js';
 export { mpcPolicy, type MpcOptions, type MpcPolicy } from './baseline/mpc.js';
+export { boundDay, type BoundOptions, type BoundResult } from './baseline/bound.js';
 
 // Agents: train, evaluate and load.
 export { train, loadTrainedPolicy, type TrainOptions, type TrainResult, type TrainCallback, validationCallback } from './training/train.js';

@@ -6,3 +6,4 @@ export * from './milp-model.js';
 export * from './milp-policy.js';
 export * from './pareto.js';
 export * from './mpc.js';
+export * from './bound.js';

@@ -126,6 +126,11 @@ export interface SolveResult {
   objective: number;
   /** Relative MIP gap at the end (0 when proven optimal). */
   mipGap: number;
+  /**
+   * HiGHS's proven lower bound on the optimum (mip_dual_bound, with the offset), valid even at a
+   * time limit; the objective itself for a model without integers. -Infinity when none was proven.
+   */
+  dualBound: number;
   values: Float64Array;
   solveMs: number;
   /** Whether `values` hold a feasible schedule (optimal, or the best found before the time limit). */
@@ -216,7 +221,10 @@ export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): So
     const status: SolveStatus =
       code === S.optimal ? 'optimal' : code === S.infeasible || code === S.unboundedOrInfeasible ? 'infeasible' : code === S.timeLimit ? 'time-limit' : 'error';
     const detail = statusName(h, code);
-    const mipGap = m.cols.some((c) => c.integer) ? Number(model.info.get('mip_gap')) : 0;
+    const isMip = m.cols.some((c) => c.integer);
+    const mipGap = isMip ? Number(model.info.get('mip_gap')) : 0;
+    const rawBound = isMip ? Number(model.info.get('mip_dual_bound')) : hasSolution ? model.getObjectiveValue() : -Infinity;
+    const dualBound = Number.isFinite(rawBound) && Math.abs(rawBound) < inf ? rawBound : -Infinity;
     let conflict: string[] = [];
     if (status === 'infeasible') {
       try {
@@ -227,7 +235,7 @@ export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): So
       }
     }
     const values = hasSolution ? model.getSolution().colValue : new Float64Array(n);
-    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, values, solveMs, conflict, hasSolution };
+    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, dualBound, values, solveMs, conflict, hasSolution };
   } finally {
     model.dispose();
   }

@@ -188,6 +188,7 @@ export function drawDay(s: Scenario, seed: number): Day {
  * the bound complete their forecast days with it, as drawDay does.
  */
 export function completeDay(s: Scenario, d: Omit<Day, 'meanLoadKw' | 'referencePeakKw'>): Day {
+  // q of eq. (5): the fixed loads, the requested cycles and the trip's energy at the charger, per hour.
   let energy = 0;
   for (let t = 0; t < SLOTS; t++) energy += d.baseKw[t] * DT;
   for (const r of d.requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
@@ -195,6 +196,25 @@ export function completeDay(s: Scenario, d: Omit<Day, 'meanLoadKw' | 'referenceP
   const day: Day = { ...d, meanLoadKw: energy / (SLOTS * DT), referencePeakKw: 0 };
   day.referencePeakKw = noManagementPeak(s, day);
   return day;
+}
+
+/**
+ * The same day with another trip (the bound's trip scenarios, baseline/bound.ts): the return slot
+ * `arrival` and the energy `tripKwh` (capped at target − socMin, as drawEv caps it), with the EV's
+ * home slots, q and the RESCoin peak reference recomputed as drawDay computes them. The plan
+ * (departure, target) and the floor curve, known from 00:00, do not depend on the trip.
+ */
+export function withTrip(s: Scenario, day: Day, arrival: number, tripKwh: number): Day {
+  const d = day.ev;
+  if (!d || !s.ev || !d.trip) throw new Error(`withTrip: day ${day.seed} has no trip`);
+  if (!Number.isInteger(arrival) || arrival <= d.departure || arrival > SLOTS - 1)
+    throw new Error(`withTrip: arrival must be an integer slot in [${d.departure + 1}, ${SLOTS - 1}] (after the departure), got ${arrival}`);
+  if (!(tripKwh >= 0)) throw new Error(`withTrip: tripKwh must be ≥ 0, got ${tripKwh}`);
+  const home = new Uint8Array(SLOTS).fill(1);
+  home.fill(0, d.departure, arrival);
+  const ev: EvDay = { ...d, arrival, tripKwh: Math.min(tripKwh, d.targetKwh - s.ev.socMinKwh), home };
+  const { meanLoadKw: _q, referencePeakKw: _ref, ...draws } = day;
+  return completeDay(s, { ...draws, ev });
 }
 
 /** The import peak of the day played with no management (DESIGN.md: the RESCoin peak reference). */

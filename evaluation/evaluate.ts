@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { drawDay, heldOutDay, makeEnv, playDay, SLOTS, trainingDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, milpPolicy, type MilpResult } from '../baseline/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, type MilpResult } from '../baseline/index.js';
 import { loadTrainedPolicy, scenarioHash, type RunConfig } from '../training/train.js';
-import { policyStats, type PolicyStats } from './stats.js';
-import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport } from './report.js';
+import { gapPct, policyStats, type PolicyStats } from './stats.js';
+import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport, type ReportBound } from './report.js';
+import { cachedBound, DEFAULT_BOUND_CACHE } from './bound-cache.js';
 import { writeReportFiles } from './render.js';
 export { formatStats } from './render.js';
 
@@ -12,9 +13,12 @@ export type { DayFigures, PolicyStats } from './stats.js';
 export { policyStats } from './stats.js';
 
 /**
- * `rescoin evaluate`: asap, cheapest, each run's greedy policy and the MILP optimum play the same
- * held-out days. The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days (DESIGN.md).
- * The report folder is drawn from one report.json object (report.ts, render.ts).
+ * `rescoin evaluate`: asap, cheapest, both MPC modes, each run's greedy policy and the MILP optimum
+ * play the same held-out days; with `bound`, the non-anticipative bound of each day too (not a
+ * played policy: baseline/bound.ts). The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days
+ * (DESIGN.md), its gap to the bound the same with the bound in place of J*. Every act() call is
+ * timed, for the median compute per decision. The report folder is drawn from one report.json
+ * object (report.ts, render.ts).
  */
 
 export interface EvaluateOptions {
@@ -23,7 +27,16 @@ export interface EvaluateOptions {
   days: number;
   seed: number;
   out: string;
+  /** Time limit of the MILP's solve of a day, and of the bound's. */
   timeLimitSec: number;
+  /** Add the non-anticipative bound of each day (default false: it is slow, minutes a day at worst). */
+  bound?: boolean;
+  /** Trips drawn per day for the bound (default 8). */
+  boundSamples?: number;
+  /** Seed of the bound's trip draws (default 1). */
+  boundSeed?: number;
+  /** The bound's cache folder (default .rescoin-cache/bound under the current directory). */
+  cacheDir?: string;
   /** Called after each day (for a progress bar). */
   onDay?: (done: number, total: number) => void;
 }
@@ -36,7 +49,10 @@ export interface MeterDay {
 }
 
 export interface EvaluateResult {
+  /** The played policies' figures (the bound is in `bound`). */
   policies: PolicyStats[];
+  /** The bound's figures and days when evaluated with `bound`, else null. */
+  bound: ReportBound | null;
   days: { policy: string; day: number; seed: number; summary: DaySummary }[];
   /** Days the MILP could not prove optimal within its time limit (their J* is the best found). */
   unprovenDays: number[];
@@ -59,9 +75,16 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const s = o.scenario;
   const loaded = await Promise.all(o.runs.map((r) => loadRunPolicy(r, s)));
   const milp = milpPolicy(s, { timeLimitSec: o.timeLimitSec });
-  const policies: Policy[] = [asapPolicy(), cheapestPolicy(s), ...loaded.map((l) => l.policy), milp];
-  const names = policies.map((p) => p.name);
-  if (new Set(names).size !== names.length) throw new Error(`two policies share a name (${names.join(', ')}): give the runs different folder names`);
+  const mpc = [mpcPolicy(s, { forecast: 'expected' }), mpcPolicy(s, { forecast: 'scenarios' })];
+  const played: Policy[] = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
+  const names = played.map((p) => p.name);
+  if (new Set([...names, 'bound']).size !== names.length + 1) throw new Error(`two policies share a name (${names.join(', ')}, bound): give the runs different folder names`);
+  const decisionMs = new Map<string, number[]>(names.map((n) => [n, []]));
+  // The MILP's act() only reads its schedule: its time is its solve's, taken below.
+  const policies = played.map((p) => (p === milp ? p : timed(p, decisionMs.get(p.name)!)));
+  const hash = scenarioHash(s);
+  const boundOpts = { dir: o.cacheDir ?? resolve(DEFAULT_BOUND_CACHE), scenarioHash: hash, samples: o.boundSamples ?? 8, seed: o.boundSeed ?? 1, timeLimitSec: o.timeLimitSec };
+  const bounds: ReportBound['days'] = [];
   const env = makeEnv(s);
   const rows: EvaluateResult['days'] = [];
   const meter: MeterDay[] = [];
@@ -80,7 +103,13 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
       if (d === 0) firstDayLogs.set(p.name, structuredClone(played.log));
     }
     const last: MilpResult = milp.last!;
+    // The MILP decides the whole day in one solve: its time per decision is that solve over the slots.
+    decisionMs.get('milp')!.push(last.solveMs / SLOTS);
     if (last.status !== 'optimal') unprovenDays.push(d);
+    if (o.bound) {
+      const b = await cachedBound(s, day, boundOpts);
+      bounds.push({ score: b.bound, status: b.status as 'optimal' | 'time-limit', mipGap: b.mipGap, solveMs: b.solveMs, samples: b.samples, sampled: b.sampled });
+    }
     // No policy may beat a proven optimum: that would be a bug in the env, the MILP or the score.
     const best = rows.filter((r) => r.day === d && r.policy !== 'milp').reduce((m, r) => Math.min(m, r.summary.score), Infinity);
     if (last.status === 'optimal' && best < last.score - 1e-6)
@@ -89,19 +118,47 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     // Let timers run (the progress bar draws on one); the day's work is synchronous.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const stats = policyStats(names, rows);
+  const lb = o.bound ? bounds.map((b) => b.score) : undefined;
+  const stats = policyStats(names, rows, { bound: lb, decisionMs });
+  const bound = lb ? boundEntry(boundOpts, bounds, rows) : null;
   mkdirSync(o.out, { recursive: true });
-  const report = buildReport(o, loaded.map((l) => l.run), stats, rows, unprovenDays, firstDayLogs);
+  const report = buildReport(o, loaded.map((l) => l.run), stats, bound, rows, unprovenDays, firstDayLogs);
   await writeReportFiles(o.out, report);
-  return { policies: stats, days: rows, unprovenDays, reportDir: o.out, report, meter };
+  return { policies: stats, bound, days: rows, unprovenDays, reportDir: o.out, report, meter };
 }
 
-const KIND: Record<string, EvaluationReport['policies'][number]['kind']> = { asap: 'baseline', cheapest: 'baseline', milp: 'optimum' };
+/** The policy with each act() call timed into `ms` (performance.now). */
+function timed(p: Policy, ms: number[]): Policy {
+  return {
+    name: p.name,
+    foresight: p.foresight,
+    reset: p.reset ? (info, day) => p.reset!(info, day) : undefined,
+    act(observation, info) {
+      const t0 = performance.now();
+      const a = p.act(observation, info);
+      ms.push(performance.now() - t0);
+      return a;
+    },
+  };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+
+/** The bound as report.json's policies hold it: its J of a day is the day's bound, its gap to itself 0 %. */
+function boundEntry(o: { samples: number; seed: number; timeLimitSec: number }, days: ReportBound['days'], rows: EvaluateResult['days']): ReportBound {
+  const lb = days.map((b) => b.score);
+  const of = (name: string) => rows.filter((r) => r.policy === name).map((r) => r.summary.score);
+  const m = mean(lb);
+  const stats = { meanScore: m, sdScore: Math.sqrt(mean(lb.map((x) => (x - m) ** 2))), gapPct: gapPct(lb, of('milp'), of('asap')), gapToBoundPct: gapPct(lb, lb, of('asap')) };
+  return { name: 'bound', kind: 'bound', samples: o.samples, seed: o.seed, timeLimitSec: o.timeLimitSec, stats, days };
+}
+
+const KIND: Record<string, 'baseline' | 'mpc' | 'run' | 'optimum'> = { asap: 'baseline', cheapest: 'baseline', mpc: 'mpc', 'mpc-scenarios': 'mpc', milp: 'optimum' };
 
 const dayFigures = ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations }: DaySummary) => ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations });
 
 /** The evaluation as report.json holds it (report.ts): everything the report folder shows. */
-function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[], rows: EvaluateResult['days'], unprovenDays: number[], logs: Map<string, DayLog>): EvaluationReport {
+function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[], bound: ReportBound | null, rows: EvaluateResult['days'], unprovenDays: number[], logs: Map<string, DayLog>): EvaluationReport {
   const s = o.scenario;
   const daySeeds = Array.from({ length: o.days }, (_, d) => heldOutDay(d, o.seed));
   return {
@@ -111,9 +168,19 @@ function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[]
     days: { seed: o.seed, count: o.days, daySeeds },
     milp: { timeLimitSec: o.timeLimitSec, unprovenDays },
     runs: o.runs.map((dir, k) => ({ dir, path: resolve(dir), policy: basename(dir), algorithm: runs[k].algorithm, seed: runs[k].seed, episodes: runs[k].episodes })),
-    policies: stats.map(({ name, ...figures }) => ({ name, kind: KIND[name] ?? 'run', stats: figures, days: rows.filter((r) => r.policy === name).map((r) => dayFigures(r.summary)) })),
+    policies: withBound(
+      stats.map(({ name, ...figures }) => ({ name, kind: KIND[name] ?? 'run', stats: { ...figures, decisionMs: figures.decisionMs ?? 0 }, days: rows.filter((r) => r.policy === name).map((r) => dayFigures(r.summary)) })),
+      bound,
+    ),
     schedule: daySchedule(s, daySeeds[0], logs),
   };
+}
+
+/** The played policies with the bound's row just before the optimum's (the bracket: bound, then J*). */
+function withBound(played: EvaluationReport['policies'], bound: ReportBound | null): EvaluationReport['policies'] {
+  if (!bound) return played;
+  const at = played.findIndex((p) => p.kind === 'optimum');
+  return [...played.slice(0, at), bound, ...played.slice(at)];
 }
 
 /** Day 0 under each policy: the series schedules-day0.svg draws. */

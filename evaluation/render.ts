@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DayLog, Scenario } from '../env/index.js';
-import { reportStats, writeAtomic, writeReport, type EvaluationReport, type ReportDay } from './report.js';
-import type { PolicyStats } from './stats.js';
+import { playedPolicies, reportBound, writeAtomic, writeReport, type EvaluationReport, type ReportDay } from './report.js';
 
 /**
  * What is drawn from a report.json object: report.md, days.csv, days.parquet and the plots. Each is a
@@ -13,9 +12,10 @@ import type { PolicyStats } from './stats.js';
 export const DAY_COLUMNS = ['policy', 'day', 'seed', 'score', 'cost', 'importKwh', 'exportKwh', 'peakKw', 'par', 'rescoin', 'violations'] as const;
 type DayRow = { policy: string; day: number; seed: number } & ReportDay;
 
-/** The rows of days.csv, day by day, each day in the report's policy order. */
+/** The rows of days.csv, day by day, each day in the report's policy order (played policies; the bound's days are in report.json). */
 export function dayRows(r: EvaluationReport): DayRow[] {
-  return r.days.daySeeds.flatMap((seed, day) => r.policies.map((p) => ({ policy: p.name, day, seed, ...p.days[day] })));
+  const played = playedPolicies(r);
+  return r.days.daySeeds.flatMap((seed, day) => played.map((p) => ({ policy: p.name, day, seed, ...p.days[day] })));
 }
 
 export function daysCsv(r: EvaluationReport): string {
@@ -34,24 +34,88 @@ export async function daysParquet(r: EvaluationReport): Promise<Uint8Array> {
   return new Uint8Array(parquetWriteBuffer({ columnData }));
 }
 
-const fixed = (x: number, k = 4) => (Number.isFinite(x) ? x.toFixed(k) : '-');
+const fixed = (x: number | null | undefined, k = 4) => (x !== null && x !== undefined && Number.isFinite(x) ? x.toFixed(k) : '-');
+
+/** One row of the tables: a played policy's figures, or the bound's (J and the gaps only). */
+export interface TableRow {
+  name: string;
+  meanScore: number;
+  sdScore: number;
+  meanCost?: number;
+  meanPeakKw?: number;
+  meanPar?: number;
+  meanRescoin?: number;
+  violations?: number;
+  gapPct: number;
+  gapToBoundPct: number | null;
+  decisionMs: number | null;
+}
+
+/** The rows of report.md's table and of the table `rescoin evaluate` prints, in the report's order. */
+export function tableRows(r: EvaluationReport): TableRow[] {
+  return r.policies.map((p) => (p.kind === 'bound' ? { name: p.name, ...p.stats, decisionMs: null } : { name: p.name, ...p.stats }));
+}
+
+/** What each column means: two sentences each (report.md). */
+function columnNotes(r: EvaluationReport): string[] {
+  const b = reportBound(r);
+  const notes = [
+    '- **gap to J\\*** is Σ(J − J*) / Σ(J_asap − J*) over the days, J* being the MILP optimum of each day, which knows the whole day from 00:00 (perfect foresight). 0 % is that optimum and 100 % no management; no policy that cannot see the future is expected to reach 0 %.',
+  ];
+  if (b) {
+    const trips = `${b.samples} trips drawn from the habits per trip day`;
+    notes.push(
+      `- **gap to the bound** is Σ(J − LB) / Σ(J_asap − LB), LB being each day's non-anticipative bound: the least J a policy can expect when it learns the EV's trip only when the car is back (it is even told the requests and the PV, and the bound is a sample average over ${trips}, so it is a bound in expectation, a little low). 0 % is the best any policy without foresight can be expected to do; what lies between the bound and J* is the price of not knowing the future, which no such policy can close.`,
+    );
+  }
+  notes.push(
+    '- **decision ms** is the median compute time of one decision (one act() call) over every slot of every day, in milliseconds on the machine that ran the evaluation. The MILP decides the whole day in one solve, so its figure is that solve time per day divided by the 96 slots (¹)' +
+      (b ? '; the bound is not a policy and makes no decision.' : '.'),
+  );
+  return notes;
+}
 
 export function reportMarkdown(r: EvaluationReport): string {
   const { count, seed } = r.days;
   const unproven = r.milp.unprovenDays;
+  const b = reportBound(r);
+  const head = ['policy', 'mean J € (sd)', 'cost €', 'peak kW', 'PAR', 'RESCoin', 'violations', 'gap to J*', ...(b ? ['gap to the bound'] : []), 'decision ms'];
+  const pct = (x: number | null) => (x === null ? '-' : `${fixed(x, 1)} %`);
+  const row = (p: TableRow) => [
+    p.name,
+    `${fixed(p.meanScore)} (${fixed(p.sdScore)})`,
+    fixed(p.meanCost),
+    fixed(p.meanPeakKw, 3),
+    fixed(p.meanPar, 2),
+    fixed(p.meanRescoin, 2),
+    p.violations === undefined ? '-' : String(p.violations),
+    pct(p.gapPct),
+    ...(b ? [pct(p.gapToBoundPct)] : []),
+    p.decisionMs === null ? '-' : `${fixed(p.decisionMs, 3)}${p.name === 'milp' ? ' ¹' : ''}`,
+  ];
+  const boundUnproven = b ? b.days.flatMap((d, k) => (d.status === 'optimal' ? [] : [k])) : [];
   return [
     `# Evaluation: ${r.scenario.name}`,
     '',
     `${count} held-out days: days 0–${count - 1} of seed ${seed} (day d is daySeed(${seed}, d)). Runs: ${r.runs.map((x) => x.dir).join(', ') || 'none'}.`,
     '',
-    '| policy | mean J € (sd) | cost € | peak kW | PAR | RESCoin | violations | gap to optimum |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...reportStats(r).map((p) => `| ${p.name} | ${fixed(p.meanScore)} (${fixed(p.sdScore)}) | ${fixed(p.meanCost)} | ${fixed(p.meanPeakKw, 3)} | ${fixed(p.meanPar, 2)} | ${fixed(p.meanRescoin, 2)} | ${p.violations} | ${fixed(p.gapPct, 1)} % |`),
+    `| ${head.join(' | ')} |`,
+    `| ${head.map(() => '---').join(' | ')} |`,
+    ...tableRows(r).map((p) => `| ${row(p).join(' | ')} |`),
     '',
-    'The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days: 0 % is the MILP optimum, 100 % no management.',
+    ...columnNotes(r),
+    '',
+    '¹ The MILP: its solve time per day / 96.',
     unproven.length
       ? `\nThe MILP did not prove optimality within ${r.milp.timeLimitSec} s on days ${unproven.join(', ')}: J* there is the best schedule found, and gaps are measured against it.`
       : '\nThe MILP proved every day optimal.',
+    ...(b
+      ? [
+          boundUnproven.length
+            ? `\nThe bound's program was not solved to proof within ${b.timeLimitSec} s on days ${boundUnproven.join(', ')}: LB there is HiGHS's dual bound, still a bound.`
+            : '\nThe bound\'s program was solved to proof on every day.',
+        ]
+      : []),
     '',
     'Files: report.json (everything above, machine-readable), days.csv, days.parquet, payouts.json (RSC and meter-data hash per policy and day, for rescoin ledger mint), gaps.svg/.png, schedules-day0.svg.',
     '',
@@ -59,9 +123,22 @@ export function reportMarkdown(r: EvaluationReport): string {
 }
 
 /** The table `rescoin evaluate` prints. */
-export function formatStats(stats: PolicyStats[]): string {
-  const head = ['policy', 'mean J €', 'sd', 'cost €', 'peak kW', 'PAR', 'RSC', 'violations', 'gap %'];
-  const body = stats.map((p) => [p.name, p.meanScore.toFixed(4), p.sdScore.toFixed(4), p.meanCost.toFixed(4), p.meanPeakKw.toFixed(3), p.meanPar.toFixed(2), p.meanRescoin.toFixed(2), String(p.violations), p.gapPct.toFixed(1)]);
+export function formatStats(r: EvaluationReport): string {
+  const b = reportBound(r) !== null;
+  const head = ['policy', 'mean J €', 'sd', 'cost €', 'peak kW', 'PAR', 'RSC', 'violations', 'gap J* %', ...(b ? ['gap LB %'] : []), 'ms/decision'];
+  const body = tableRows(r).map((p) => [
+    p.name,
+    fixed(p.meanScore),
+    fixed(p.sdScore),
+    fixed(p.meanCost),
+    fixed(p.meanPeakKw, 3),
+    fixed(p.meanPar, 2),
+    fixed(p.meanRescoin, 2),
+    p.violations === undefined ? '-' : String(p.violations),
+    fixed(p.gapPct, 1),
+    ...(b ? [fixed(p.gapToBoundPct, 1)] : []),
+    fixed(p.decisionMs, 3),
+  ]);
   const all = [head, ...body];
   const w = head.map((_, c) => Math.max(...all.map((row) => row[c].length)));
   return all.map((row) => row.map((x, c) => (c === 0 ? x.padEnd(w[c]) : x.padStart(w[c]))).join('  ')).join('\n');

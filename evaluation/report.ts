@@ -12,7 +12,8 @@ import type { PolicyStats } from './stats.js';
  */
 
 export const REPORT_FORMAT = 'rescoin-evaluation-report';
-export const REPORT_VERSION = 1;
+/** 2: MPC policies, the non-anticipative bound, the gap to the bound and the decision time. */
+export const REPORT_VERSION = 2;
 export const REPORT_FILE = 'report.json';
 
 const int = z.number().int();
@@ -43,17 +44,48 @@ const stats = z.strictObject({
   meanRescoin: z.number(),
   /** Σ(J − J*) / Σ(J_asap − J*) in % (stats.ts gapPct). */
   gapPct: z.number(),
+  /** Σ(J − LB) / Σ(J_asap − LB) in %, LB the non-anticipative bound; null when evaluated without --bound. */
+  gapToBoundPct: z.number().nullable(),
+  /** Median compute per decision (one act() call), ms; the MILP's is its solve time per day / 96. */
+  decisionMs: z.number().nonnegative(),
   violations: count,
 });
 
-const policy = z.strictObject({
+const played = z.strictObject({
   name: text,
-  /** baseline: a rule (asap, cheapest); run: a trained run; optimum: the MILP (perfect foresight). */
-  kind: z.enum(['baseline', 'run', 'optimum']),
+  /** baseline: a rule (asap, cheapest); mpc: the MPC baselines; run: a trained run; optimum: the MILP (perfect foresight). */
+  kind: z.enum(['baseline', 'mpc', 'run', 'optimum']),
   stats,
   /** days[d] is held-out day d, of seed days.daySeeds[d]. */
   days: z.array(dayFigures),
 });
+
+/** One day's non-anticipative bound (baseline/bound.ts boundDay). */
+const boundDayFigures = z.strictObject({
+  /** The bound, €: the day's J in the gaps to the bound. */
+  score: z.number(),
+  /** optimal: solved to proof; time-limit: HiGHS's dual bound at the time limit. */
+  status: z.enum(['optimal', 'time-limit']),
+  mipGap: z.number(),
+  solveMs: z.number().nonnegative(),
+  /** Trips in the program (0 on a day without a trip, where the bound is J*). */
+  samples: count,
+  sampled: z.boolean(),
+});
+
+/** The non-anticipative bound (--bound): not a played policy, its J of a day is the day's bound. */
+const bound = z.strictObject({
+  name: z.literal('bound'),
+  kind: z.literal('bound'),
+  /** Trips drawn per day, the seed of the draws, and the time limit of each solve. */
+  samples: count,
+  seed: int,
+  timeLimitSec: z.number().positive(),
+  stats: z.strictObject({ meanScore: z.number(), sdScore: z.number(), gapPct: z.number(), gapToBoundPct: z.number() }),
+  days: z.array(boundDayFigures),
+});
+
+const policy = z.discriminatedUnion('kind', [played, bound]);
 
 const run = z.strictObject({
   /** The folder as it was given to evaluate, and resolved to an absolute path. */
@@ -101,6 +133,11 @@ export const reportSchema = z
       if (p.days.length !== n) issue(['policies', i, 'days'], p.days, `expected days.count = ${n} days, found ${p.days.length}`);
       if (names.indexOf(p.name) !== i) issue(['policies', i, 'name'], p.name, 'another policy has this name');
     });
+    const withBound = r.policies.some((p) => p.kind === 'bound');
+    r.policies.forEach((p, i) => {
+      if (p.kind !== 'bound' && (p.stats.gapToBoundPct === null) === withBound)
+        issue(['policies', i, 'stats', 'gapToBoundPct'], p.stats.gapToBoundPct, withBound ? 'expected a number: the report has a bound' : 'expected null: the report has no bound');
+    });
     r.runs.forEach((x, i) => {
       if (!names.includes(x.policy)) issue(['runs', i, 'policy'], x.policy, `expected one of the policies (${names.join(', ')})`);
     });
@@ -112,7 +149,15 @@ export const reportSchema = z
 
 export type EvaluationReport = z.infer<typeof reportSchema>;
 export type ReportPolicy = EvaluationReport['policies'][number];
-export type ReportDay = ReportPolicy['days'][number];
+/** A played policy of a report (every kind but the bound). */
+export type PlayedPolicy = Exclude<ReportPolicy, { kind: 'bound' }>;
+export type ReportBound = Extract<ReportPolicy, { kind: 'bound' }>;
+export type ReportDay = PlayedPolicy['days'][number];
+
+/** The played policies of a report, in order. */
+export const playedPolicies = (r: EvaluationReport): PlayedPolicy[] => r.policies.filter((p): p is PlayedPolicy => p.kind !== 'bound');
+/** The report's bound, or null when it was evaluated without --bound. */
+export const reportBound = (r: EvaluationReport): ReportBound | null => r.policies.find((p): p is ReportBound => p.kind === 'bound') ?? null;
 
 /** Validates parsed JSON as a report; the error names `where`, each bad field, its value and what was expected. */
 export function parseReport(raw: unknown, where = REPORT_FILE): EvaluationReport {
@@ -120,8 +165,15 @@ export function parseReport(raw: unknown, where = REPORT_FILE): EvaluationReport
   if (typeof version === 'number' && version !== REPORT_VERSION) throw new Error(`${where}: field version is ${version}, but this rescoin reads evaluation reports of version ${REPORT_VERSION}: run rescoin evaluate again`);
   const res = reportSchema.safeParse(raw, { reportInput: true });
   if (res.success) return res.data;
-  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describeValue((i as { input?: unknown }).input, 60)}; ${i.message}`);
+  const lines = res.error.issues.map((i) => `  field ${i.path.length ? i.path.join('.') : '(root)'}: got ${describeValue(badValue(i), 60)}; ${i.message}`);
   throw new Error(`${where}: not a valid evaluation report\n${lines.join('\n')}`);
+}
+
+/** The value an issue is about: zod gives a bad discriminator's whole object, of which only the field is wanted. */
+function badValue(i: z.core.$ZodIssue): unknown {
+  const input = (i as { input?: unknown }).input;
+  const key = (i as { discriminator?: string }).discriminator;
+  return key !== undefined && input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[key] : input;
 }
 
 /** The report of a report folder (or of a report.json path). */
@@ -164,12 +216,12 @@ export async function writeReport(dir: string, report: EvaluationReport): Promis
 
 /** Each policy's stats with its name, as evaluate returns them. */
 export function reportStats(report: EvaluationReport): PolicyStats[] {
-  return report.policies.map((p) => ({ name: p.name, ...p.stats }));
+  return playedPolicies(report).map((p) => ({ name: p.name, ...p.stats }));
 }
 
 /** A run's figures in a report (its policy is named after the run folder), as export's policy.json `evaluation` holds them; null when the report has no such policy. */
 export function runFigures(r: EvaluationReport, policy: string) {
-  const p = r.policies.find((x) => x.name === policy);
+  const p = playedPolicies(r).find((x) => x.name === policy);
   if (!p) return null;
   const { meanScore, meanCost, meanPeakKw, meanRescoin, violations, gapPct } = p.stats;
   return { policy, days: r.days.count, daySeeds: r.days.daySeeds, meanScore, meanCost, meanPeakKw, meanRescoin, violations, gapPct };

@@ -16,6 +16,10 @@ export interface PolicyStats {
   meanRescoin: number;
   /** Σ(J − J*) / Σ(J_asap − J*), in % (gapPct). */
   gapPct: number;
+  /** Σ(J − LB) / Σ(J_asap − LB), in %, with LB the non-anticipative bound of each day; null without the bound. */
+  gapToBoundPct: number | null;
+  /** Median compute per decision, ms (the MILP: its solve time per day / 96); null when not measured. */
+  decisionMs: number | null;
   violations: number;
 }
 
@@ -34,7 +38,8 @@ export function gapPct(scores: readonly number[], reference: readonly number[], 
     num += scores[d] - reference[d];
     den += asap[d] - reference[d];
   }
-  return den > 0 ? (100 * num) / den : 0;
+  // num / den first: a policy that is its own reference (asap, the bound) gets exactly 100 % or 0 %.
+  return den > 0 ? 100 * (num / den) : 0;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -46,14 +51,30 @@ const sd = (xs: number[]) => {
 /** What policyStats reads of a day's summary. */
 export type DayFigures = Pick<DaySummary, 'score' | 'cost' | 'peakKw' | 'par' | 'rescoin' | 'violations'>;
 
+/** The median of a list of numbers (NaN for none). */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** What policyStats adds when it has them: the bound of each day, and each policy's decision times (ms). */
+export interface StatsExtras {
+  bound?: readonly number[];
+  decisionMs?: ReadonlyMap<string, readonly number[]>;
+}
+
 /**
- * Per policy: mean and spread of J, means of the other figures, violations, and the gap against the
- * rows of 'milp' and 'asap'. Each policy's rows must come in the same day order.
+ * Per policy: mean and spread of J, means of the other figures, violations, the gap against the
+ * rows of 'milp' and 'asap', the gap to the bound when `extras.bound` holds one per day, and the
+ * median decision time. Each policy's rows must come in the same day order.
  */
-export function policyStats(names: string[], rows: { policy: string; summary: DayFigures }[]): PolicyStats[] {
+export function policyStats(names: string[], rows: { policy: string; summary: DayFigures }[], extras: StatsExtras = {}): PolicyStats[] {
   const byPolicy = (name: string) => rows.filter((r) => r.policy === name).map((r) => r.summary);
   const jStar = byPolicy('milp').map((x) => x.score);
   const jAsap = byPolicy('asap').map((x) => x.score);
+  const times = (name: string) => extras.decisionMs?.get(name);
   return names.map((name) => {
     const xs = byPolicy(name);
     const scores = xs.map((x) => x.score);
@@ -66,6 +87,8 @@ export function policyStats(names: string[], rows: { policy: string; summary: Da
       meanPar: mean(xs.map((x) => x.par)),
       meanRescoin: mean(xs.map((x) => x.rescoin)),
       gapPct: gapPct(scores, jStar, jAsap),
+      gapToBoundPct: extras.bound ? gapPct(scores, extras.bound, jAsap) : null,
+      decisionMs: times(name)?.length ? median(times(name)!) : null,
       violations: xs.reduce((a, x) => a + x.violations, 0),
     };
   });

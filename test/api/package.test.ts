@@ -38,10 +38,10 @@ describe('the package, imported as a user does', () => {
     expect(played.return).toBeCloseTo(-played.summary.score, 9);
     const out = join(tmp(), 'report');
     const r = await evaluate({ scenario, runs: [run], days: 2, seed: rescoin.HELD_OUT_SEED, out, timeLimitSec: 60 });
-    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'q', 'milp']);
+    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'q', 'milp']);
     const asap = r.policies.find((p) => p.name === 'asap')!;
     expect(asap.gapPct).toBe(100);
-    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(4);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(6);
     expect((await playDay(makeEnv(scenario), asapPolicy(), 11)).summary.violations).toBe(0);
   });
 
@@ -49,7 +49,7 @@ describe('the package, imported as a user does', () => {
     const names = Object.keys(rescoin);
     for (const internal of ['HEX128', 'applyBlockLine', 'HomeCore', 'EvState', 'slotTerm', 'evFloors', 'buildDayModel', 'newestReportOf'])
       expect(names, internal).not.toContain(internal);
-    for (const wanted of ['makeEnv', 'train', 'evaluate', 'loadTrainedPolicy', 'checkEnv', 'milpPolicy', 'mpcPolicy', 'exportPolicy', 'Ledger', 'HomeController'])
+    for (const wanted of ['makeEnv', 'train', 'evaluate', 'loadTrainedPolicy', 'checkEnv', 'milpPolicy', 'mpcPolicy', 'boundDay', 'exportPolicy', 'Ledger', 'HomeController'])
       expect(names, wanted).toContain(wanted);
     expect(names.length).toBeLessThan(90);
   });

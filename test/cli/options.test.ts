@@ -123,9 +123,10 @@ describe('defaults', () => {
     expect(pkg.scripts.start).toMatch(/^node dist\/cli\/bin\.js train --overwrite && node dist\/cli\/bin\.js evaluate --runs runs\/dqn-seed1 /);
   });
 
-  it('evaluate plays the held-out days by default', () => {
+  it('evaluate plays the held-out days by default, without the bound (8 trips a day when asked), cached under the current directory', () => {
     expect(evaluate.seed.default).toBe(HELD_OUT_SEED);
     expect(evaluate.days.default).toBe(30);
+    expect([evaluate.bound.default, evaluate['bound-samples'].default, evaluate.cache.default]).toEqual([false, 8, join('.rescoin-cache', 'bound')]);
   });
 
   it('the installed command is the build of cli/bin.ts', () => {

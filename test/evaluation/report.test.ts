@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HELD_OUT_SEED, heldOutDay, SLOTS } from '../../env/index.js';
 import { gapPct, policyStats } from '../../evaluation/stats.js';
-import { newestReportOf, parseReport, readReport, REPORT_FORMAT, REPORT_VERSION, runFigures, writeReport, type EvaluationReport, type ReportDay } from '../../evaluation/report.js';
+import { newestReportOf, parseReport, playedPolicies, readReport, REPORT_FORMAT, REPORT_VERSION, reportBound, runFigures, writeReport, type EvaluationReport, type ReportBound, type ReportDay } from '../../evaluation/report.js';
 import { daysCsv, daysParquet, dayRows, reportMarkdown, writeReportFiles } from '../../evaluation/render.js';
 
 /**
@@ -29,9 +29,9 @@ function fixture(): EvaluationReport {
     milp: [day(1.0, 0.9, 8, 2.5, 1.25, 0.3), day(1.5, 1.4, 10, 3, 1.5, 0.5)],
   };
   const stats = {
-    asap: { meanScore: 2, sdScore: 0.5, meanCost: 1.6, meanPeakKw: 4.5, meanPar: 2.25, meanRescoin: 0.2, gapPct: 100, violations: 0 },
-    'q-run': { meanScore: 1.6, sdScore: 0.4, meanCost: 1.4, meanPeakKw: 3.5, meanPar: 1.75, meanRescoin: 0.3, gapPct: 70 / 1.5, violations: 1 },
-    milp: { meanScore: 1.25, sdScore: 0.25, meanCost: 1.15, meanPeakKw: 2.75, meanPar: 1.375, meanRescoin: 0.4, gapPct: 0, violations: 0 },
+    asap: { meanScore: 2, sdScore: 0.5, meanCost: 1.6, meanPeakKw: 4.5, meanPar: 2.25, meanRescoin: 0.2, gapPct: 100, gapToBoundPct: null, decisionMs: 0.002, violations: 0 },
+    'q-run': { meanScore: 1.6, sdScore: 0.4, meanCost: 1.4, meanPeakKw: 3.5, meanPar: 1.75, meanRescoin: 0.3, gapPct: 70 / 1.5, gapToBoundPct: null, decisionMs: 0.125, violations: 1 },
+    milp: { meanScore: 1.25, sdScore: 0.25, meanCost: 1.15, meanPeakKw: 2.75, meanPar: 1.375, meanRescoin: 0.4, gapPct: 0, gapToBoundPct: null, decisionMs: 1.5, violations: 0 },
   };
   const kind = { asap: 'baseline', 'q-run': 'run', milp: 'optimum' } as const;
   const names = ['asap', 'q-run', 'milp'] as const;
@@ -56,6 +56,26 @@ function fixture(): EvaluationReport {
   };
 }
 
+/** The fixture evaluated with --bound: LB = 1.1 and 1.6 on its two days (day 1 not proven). */
+function withBound(r: EvaluationReport): EvaluationReport {
+  const lb = [1.1, 1.6];
+  const asap = [1.5, 2.5];
+  const played = playedPolicies(r).map((p) => ({ ...p, stats: { ...p.stats, gapToBoundPct: gapPct(p.days.map((d) => d.score), lb, asap) } }));
+  const bound: ReportBound = {
+    name: 'bound',
+    kind: 'bound',
+    samples: 8,
+    seed: 1,
+    timeLimitSec: 60,
+    stats: { meanScore: 1.35, sdScore: 0.25, gapPct: gapPct(lb, [1, 1.5], asap), gapToBoundPct: 0 },
+    days: [
+      { score: 1.1, status: 'optimal', mipGap: 0, solveMs: 2000, samples: 8, sampled: true },
+      { score: 1.6, status: 'time-limit', mipGap: 0.01, solveMs: 60000, samples: 8, sampled: true },
+    ],
+  };
+  return { ...r, policies: [played[0], played[1], bound, played[2]] };
+}
+
 describe('gapPct', () => {
   it('is Σ(J − J*) / Σ(J_asap − J*) in % over the days, and 0 % when Σ(J_asap − J*) = 0', () => {
     // (3 − 1) + (5 − 2) = 5 over (4 − 1) + (6 − 2) = 7.
@@ -72,12 +92,29 @@ describe('gapPct', () => {
 
   it('policyStats gives the fixture its stats (the gap against the milp and asap rows)', () => {
     const r = fixture();
-    const rows = r.policies.flatMap((p) => p.days.map((summary) => ({ policy: p.name, summary })));
-    const stats = policyStats(['asap', 'q-run', 'milp'], rows);
+    const rows = playedPolicies(r).flatMap((p) => p.days.map((summary) => ({ policy: p.name, summary })));
+    const ms = new Map([['asap', [0.001, 0.002, 0.004]], ['q-run', [0.25, 0.125, 0.1]], ['milp', [1.5]]]);
+    const stats = policyStats(['asap', 'q-run', 'milp'], rows, { decisionMs: ms });
     stats.forEach((s, i) => {
-      for (const [k, v] of Object.entries(r.policies[i].stats)) expect(s[k as keyof typeof s], `${s.name} ${k}`).toBeCloseTo(v, 12);
+      for (const [k, v] of Object.entries(r.policies[i].stats)) {
+        if (v === null) expect(s[k as keyof typeof s], `${s.name} ${k}`).toBeNull();
+        else expect(s[k as keyof typeof s], `${s.name} ${k}`).toBeCloseTo(v as number, 12);
+      }
     });
     expect(stats[1].gapPct).toBeCloseTo(46.666666666667, 9);
+  });
+
+  it('the gap to the bound: Σ(J − LB) / Σ(J_asap − LB), 100 % for asap; the bound row has 0 % to itself', () => {
+    const r = withBound(fixture());
+    const rows = playedPolicies(r).flatMap((p) => p.days.map((summary) => ({ policy: p.name, summary })));
+    const stats = policyStats(['asap', 'q-run', 'milp'], rows, { bound: [1.1, 1.6] });
+    // Σ(J_asap − LB) = 0.4 + 0.9 = 1.3; q-run 0.1 + 0.4 = 0.5; milp −0.1 − 0.1 = −0.2 (J* below this sampled bound).
+    expect(stats.map((x) => x.gapToBoundPct)).toEqual([100, expect.closeTo(50 / 1.3, 9), expect.closeTo(-20 / 1.3, 9)]);
+    expect(stats.map((x) => x.decisionMs)).toEqual([null, null, null]);
+    const b = reportBound(r)!;
+    expect(b.stats.gapToBoundPct).toBe(0);
+    expect(b.stats.gapPct).toBeCloseTo(gapPct([1.1, 1.6], [1, 1.5], [1.5, 2.5]), 12);
+    expect(reportBound(fixture())).toBeNull();
   });
 });
 
@@ -110,7 +147,10 @@ describe('report.json', () => {
     expect(bad((r) => (r.schedule.pvKw = [1, 2]))).toThrow(/field schedule\.pvKw: got \[1,2\]/);
     expect(bad((r) => (r.runs[0].policy = 'dqn'))).toThrow(/field runs\.0\.policy: got "dqn"; expected one of the policies \(asap, q-run, milp\)/);
     expect(bad((r) => (r.policies[1].extra = 1))).toThrow(/field policies\.1: .*extra/);
-    expect(bad((r) => (r.version = 2))).toThrow(/reports\/x\/report\.json: field version is 2, but this rescoin reads evaluation reports of version 1/);
+    expect(bad((r) => (r.version = 1))).toThrow(/reports\/x\/report\.json: field version is 1, but this rescoin reads evaluation reports of version 2/);
+    expect(bad((r) => (r.policies[1].stats.decisionMs = -1))).toThrow(/field policies\.1\.stats\.decisionMs: got -1/);
+    expect(bad((r) => (r.policies[1].kind = 'oracle'))).toThrow(/field policies\.1\.kind: got "oracle"; Invalid discriminator value\. Expected 'baseline' \| 'mpc' \| 'run' \| 'optimum' \| 'bound'/);
+    expect(bad((r) => (r.policies[1].stats.gapToBoundPct = 12))).toThrow(/field policies\.1\.stats\.gapToBoundPct: got 12; expected null: the report has no bound/);
     expect(bad((r) => (r.format = 'something-else'))).toThrow(/field format: got "something-else"/);
 
     const dir = join(root, 'broken');
@@ -118,6 +158,24 @@ describe('report.json', () => {
     expect(() => readReport(dir)).toThrow(/broken\/report\.json does not exist: expected a `rescoin evaluate` report folder/);
     writeFileSync(join(dir, 'report.json'), '{"format": ');
     expect(() => readReport(dir)).toThrow(/broken\/report\.json: not JSON/);
+  });
+
+  it('with the bound: round trip, and its bad fields named', async () => {
+    const dir = join(root, 'bound');
+    mkdirSync(dir);
+    const r = withBound(fixture());
+    await writeReport(dir, r);
+    expect(readReport(dir)).toEqual(r);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const bad = (edit: (r: Record<string, any>) => void) => {
+      const x = JSON.parse(JSON.stringify(r));
+      edit(x);
+      return () => parseReport(x, 'reports/b/report.json');
+    };
+    expect(bad((x) => (x.policies[2].days[1].status = 'guess'))).toThrow(/field policies\.2\.days\.1\.status: got "guess"/);
+    expect(bad((x) => (x.policies[2].days[1].cost = 1))).toThrow(/field policies\.2\.days\.1: .*cost/);
+    expect(bad((x) => (x.policies[0].stats.gapToBoundPct = null))).toThrow(/field policies\.0\.stats\.gapToBoundPct: got null; expected a number: the report has a bound/);
+    expect(bad((x) => x.policies[2].days.pop())).toThrow(/field policies\.2\.days: .*expected days\.count = 2 days, found 1/);
   });
 
   it('a report that its reader would refuse is not written', async () => {
@@ -159,18 +217,28 @@ describe('drawn from report.json', () => {
 
 2 held-out days: days 0–1 of seed 100000 (day d is daySeed(100000, d)). Runs: runs/q-run.
 
-| policy | mean J € (sd) | cost € | peak kW | PAR | RESCoin | violations | gap to optimum |
-| --- | --- | --- | --- | --- | --- | --- | --- |
-| asap | 2.0000 (0.5000) | 1.6000 | 4.500 | 2.25 | 0.20 | 0 | 100.0 % |
-| q-run | 1.6000 (0.4000) | 1.4000 | 3.500 | 1.75 | 0.30 | 1 | 46.7 % |
-| milp | 1.2500 (0.2500) | 1.1500 | 2.750 | 1.38 | 0.40 | 0 | 0.0 % |
+| policy | mean J € (sd) | cost € | peak kW | PAR | RESCoin | violations | gap to J* | decision ms |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| asap | 2.0000 (0.5000) | 1.6000 | 4.500 | 2.25 | 0.20 | 0 | 100.0 % | 0.002 |
+| q-run | 1.6000 (0.4000) | 1.4000 | 3.500 | 1.75 | 0.30 | 1 | 46.7 % | 0.125 |
+| milp | 1.2500 (0.2500) | 1.1500 | 2.750 | 1.38 | 0.40 | 0 | 0.0 % | 1.500 ¹ |
 
-The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days: 0 % is the MILP optimum, 100 % no management.
+- **gap to J\\*** is Σ(J − J*) / Σ(J_asap − J*) over the days, J* being the MILP optimum of each day, which knows the whole day from 00:00 (perfect foresight). 0 % is that optimum and 100 % no management; no policy that cannot see the future is expected to reach 0 %.
+- **decision ms** is the median compute time of one decision (one act() call) over every slot of every day, in milliseconds on the machine that ran the evaluation. The MILP decides the whole day in one solve, so its figure is that solve time per day divided by the 96 slots (¹).
+
+¹ The MILP: its solve time per day / 96.
 
 The MILP did not prove optimality within 60 s on days 1: J* there is the best schedule found, and gaps are measured against it.
 
 Files: report.json (everything above, machine-readable), days.csv, days.parquet, payouts.json (RSC and meter-data hash per policy and day, for rescoin ledger mint), gaps.svg/.png, schedules-day0.svg.
 `);
+    const bounded = reportMarkdown(withBound(fixture()));
+    expect(bounded).toContain('| policy | mean J € (sd) | cost € | peak kW | PAR | RESCoin | violations | gap to J* | gap to the bound | decision ms |\n');
+    expect(bounded).toContain('| asap | 2.0000 (0.5000) | 1.6000 | 4.500 | 2.25 | 0.20 | 0 | 100.0 % | 100.0 % | 0.002 |\n');
+    expect(bounded).toContain('| q-run | 1.6000 (0.4000) | 1.4000 | 3.500 | 1.75 | 0.30 | 1 | 46.7 % | 38.5 % | 0.125 |\n| bound | 1.3500 (0.2500) | - | - | - | - | - | 13.3 % | 0.0 % | - |\n| milp |');
+    expect(bounded).toContain('- **gap to the bound** is Σ(J − LB) / Σ(J_asap − LB), LB being');
+    expect(bounded).toContain('sample average over 8 trips drawn from the habits per trip day');
+    expect(bounded).toContain("\nThe bound's program was not solved to proof within 60 s on days 1: LB there is HiGHS's dual bound, still a bound.\n");
     const proven = fixture();
     proven.milp.unprovenDays = [];
     proven.runs = [];

@@ -25,7 +25,7 @@ export interface MpcOptions {
   replanEvery?: number;
   /** Seed of the sampled futures (default 1). */
   seed?: number;
-  /** Time limit of one re-solve, s (default 10); the best schedule found is played. */
+  /** Time limit of one re-solve, s (default 10); the best schedule found is played ('scenarios': the point forecast's plan when the time runs out). */
   timeLimitSec?: number;
   /** Relative MIP gap of a re-solve (default 1e-4: the MPC plays a plan, it proves nothing). */
   mipRelGap?: number;
@@ -154,7 +154,15 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
 
   function solveAt(t: number, obs: Float32Array): Int32Array[] | null {
     const pv = forecastPv(mem, habits, t, obs[i1h] * pvScale, obs[i4h] * pvScale);
-    const futures = Array.from({ length: samples }, () => (forecast === 'expected' ? expectedFuture(mem, habits, t) : sampledFuture(mem, habits, t, rng)));
+    if (forecast === 'expected') return solveFor(t, pv, [expectedFuture(mem, habits, t)]).plan;
+    const futures = Array.from({ length: samples }, () => sampledFuture(mem, habits, t, rng));
+    const two = solveFor(t, pv, futures);
+    // The two-stage program is S times the size: when its time runs out before the proof, its
+    // incumbent can be poor, and the point forecast's plan is the safer one to play.
+    return two.optimal ? two.plan : (solveFor(t, pv, [expectedFuture(mem, habits, t)]).plan ?? two.plan);
+  }
+
+  function solveFor(t: number, pv: Float64Array, futures: Future[]): { plan: Int32Array[] | null; optimal: boolean } {
     const built: { day: Day; model: LinearModel; decode: ReturnType<typeof buildDayModel>['decode'] }[] = [];
     for (const f of futures) {
       let day = forecastDay(mem, pv, f);
@@ -173,10 +181,10 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
     const res: SolveResult = solveWith(h!, big, solveOpts);
     solveMs.push(res.solveMs);
     solveSlots.push(t);
-    if (!res.hasSolution) return null;
+    if (!res.hasSolution) return { plan: null, optimal: false };
     planned = futures[0];
     const n0 = built[0].model.cols.length;
-    return scheduleActions(s, built[0].decode(res.values.subarray(offsets[0], offsets[0] + n0)));
+    return { plan: scheduleActions(s, built[0].decode(res.values.subarray(offsets[0], offsets[0] + n0))), optimal: res.status === 'optimal' };
   }
 
   return {

@@ -33,7 +33,7 @@ function withLedger<T>(dir: string, io: Io, fn: (l: ReturnType<typeof openLedger
 
 export const evaluateCommand = defineCommand({
   name: 'evaluate',
-  summary: 'Play asap, cheapest, both MPC modes, each run and the MILP optimum on the same held-out days and report the gaps (with --bound, to the non-anticipative bound too)',
+  summary: 'Play asap, cheapest, the MPC, each run and the MILP optimum on the same held-out days and report the gaps (with --bound: the two-stage MPC too, and the gaps to the non-anticipative bound)',
   options: {
     scenario: { ...scenarioOption, description: 'Scenario id or path (the runs must have been trained on it)' },
     runs: { type: 'list', default: [], description: 'Run folders to evaluate (their model/)' },
@@ -43,6 +43,8 @@ export const evaluateCommand = defineCommand({
     'time-limit': { ...timeLimitOption, description: "Seconds the MILP may spend on each day (and the bound's solve, with --bound); a day not proven by then keeps the best schedule found (the bound: HiGHS's dual bound)" },
     bound: { type: 'boolean', default: false, description: "Add each day's non-anticipative bound (the least J a policy that learns the EV's trip only when the car is back can expect) and the gap to it; slow, so cached in --cache" },
     'bound-samples': { type: 'number', default: 8, integer: true, min: 1, description: 'With --bound: trips drawn from the habits per trip day' },
+    'mpc-scenarios': { type: 'boolean', default: false, description: 'Also play the two-stage MPC (mpc-scenarios: --mpc-samples futures per re-solve sharing the slot\'s decision; about 30 s a day); on with --bound' },
+    'mpc-samples': { type: 'number', default: 4, integer: true, min: 1, description: 'With mpc-scenarios: futures drawn from the habits per re-solve' },
     cache: { type: 'string', default: DEFAULT_BOUND_CACHE, description: "With --bound: the folder of the bound's cache, one JSON file per day (under the current directory by default)" },
     json: { ...jsonOption, description: 'Print { policies: [{ name, kind, meanScore, meanCost, meanPeakKw, meanPar, meanRescoin, gapPct, gapToBoundPct, decisionMs, violations }] } (the bound, with --bound, has name and kind "bound", meanScore, gapPct and gapToBoundPct)' },
     ledger: { type: 'string', description: "Ledger folder (rescoin ledger init): after the evaluation, mint one policy's payouts of each day to a prosumer" },
@@ -57,14 +59,15 @@ export const evaluateCommand = defineCommand({
     const scenario = scenarioFrom(a.scenario);
     // A ledger that cannot take the payouts fails now, not after the evaluation. The policies are
     // named as evaluate() names them: the baselines and each run's folder.
-    const names = ['asap', 'cheapest', 'mpc', 'mpc-scenarios', ...a.runs.map((r) => basename(r)), 'milp'];
+    const scenarios = a['mpc-scenarios'] || a.bound;
+    const names = ['asap', 'cheapest', 'mpc', ...(scenarios ? ['mpc-scenarios'] : []), ...a.runs.map((r) => basename(r)), 'milp'];
     if (a.ledger !== undefined) withLedger(a.ledger, io, (l) => (chooseProsumer(l, a.prosumer), choosePolicy(names, a['ledger-policy'])));
     const { evaluate, formatStats } = await import('../evaluation/evaluate.js');
     const { default: cliProgress } = await import('cli-progress');
     // On stderr (stdout stays the table or the JSON); without a TTY it prints a line now and then.
     const bar = a.json || io !== processIo ? null : new cliProgress.SingleBar({ format: ' {bar} {value}/{total} days | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
     bar?.start(a.days, 0);
-    const r = await evaluate({ scenario, runs: a.runs, days: a.days, seed: a.seed, out: a.out, timeLimitSec: a['time-limit'], bound: a.bound, boundSamples: a['bound-samples'], cacheDir: a.cache, onDay: (k) => bar?.update(k) });
+    const r = await evaluate({ scenario, runs: a.runs, days: a.days, seed: a.seed, out: a.out, timeLimitSec: a['time-limit'], bound: a.bound, boundSamples: a['bound-samples'], cacheDir: a.cache, mpcScenarios: scenarios, mpcSamples: a['mpc-samples'], onDay: (k) => bar?.update(k) });
     bar?.stop();
     const payouts = payoutsOf(r, scenario.id, a.seed);
     writePayouts(a.out, payouts);

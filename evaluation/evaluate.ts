@@ -37,6 +37,10 @@ export interface EvaluateOptions {
   boundSeed?: number;
   /** The bound's cache folder (default .rescoin-cache/bound under the current directory). */
   cacheDir?: string;
+  /** Play the two-stage MPC (mpc-scenarios) too: default with `bound`, else false (it takes about 30 s a day). */
+  mpcScenarios?: boolean;
+  /** Futures per re-solve of mpc-scenarios (default 4). */
+  mpcSamples?: number;
   /** Called after each day (for a progress bar). */
   onDay?: (done: number, total: number) => void;
 }
@@ -75,7 +79,8 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const s = o.scenario;
   const loaded = await Promise.all(o.runs.map((r) => loadRunPolicy(r, s)));
   const milp = milpPolicy(s, { timeLimitSec: o.timeLimitSec });
-  const mpc = [mpcPolicy(s, { forecast: 'expected' }), mpcPolicy(s, { forecast: 'scenarios' })];
+  const mpc = [mpcPolicy(s, { forecast: 'expected' })];
+  if (o.mpcScenarios ?? o.bound ?? false) mpc.push(mpcPolicy(s, { forecast: 'scenarios', samples: o.mpcSamples ?? 4 }));
   const played: Policy[] = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
   const names = played.map((p) => p.name);
   if (new Set([...names, 'bound']).size !== names.length + 1) throw new Error(`two policies share a name (${names.join(', ')}, bound): give the runs different folder names`);

@@ -46,7 +46,7 @@ describe('rescoin CLI', () => {
     expect(flag.stderr).toContain('--days');
     const policy = await run('simulate', '--policy', 'random');
     expect(policy.status).toBe(2);
-    expect(policy.stderr).toContain('valid: asap, cheapest, milp');
+    expect(policy.stderr).toContain('valid: asap, cheapest, mpc, mpc-scenarios, milp');
     const scenario = await run('simulate', '--scenario', 'mansion');
     expect(scenario.status).toBe(2);
     expect(scenario.stderr).toContain('paper-apartment');
@@ -98,7 +98,7 @@ describe('rescoin CLI', () => {
 describe('evaluate --bound', () => {
   it('prints asap, cheapest, both MPC modes, the bound and milp with both gaps and the decision time, and caches the bound', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rescoin-cli-bound-'));
-    const args = ['evaluate', '--days', '2', '--bound', '--bound-samples', '2', '--cache', join(dir, 'cache'), '--out', join(dir, 'report')];
+    const args = ['evaluate', '--days', '2', '--bound', '--bound-samples', '2', '--mpc-samples', '2', '--cache', join(dir, 'cache'), '--out', join(dir, 'report')];
     const text = await run(...args);
     expect(text.status, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');

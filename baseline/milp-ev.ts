@@ -54,10 +54,17 @@ function addEvening(m: LinearModel, s: Scenario, spec: EvSpec, d: EvDay, socCols
   const fa = d.floorKwh[a];
   const delta = m.addCol('ev_deficit', 0, top);
   const below = m.addCol('ev_deficit_below', 0, 1, 0, true);
-  const big = spec.capacityKwh - fa + 1;
+  // The car leaves with at most the capacity, so it is back with at most capacity − trip: the
+  // smallest big-M for "not below ⇒ δ = 0" (a larger one let the LP relaxation lower the evening
+  // floor by most of `top` at a tiny fraction of `below`, and slowed V2H days by 10×).
+  const big = Math.max(0, spec.capacityKwh - d.tripKwh - fa);
   m.addRow('ev_deficit_lo', [[delta, 1], [socCols[a], 1]], fa, Infinity);
   m.addRow('ev_deficit_on', [[delta, 1], [below, -top]], -Infinity, 0);
   m.addRow('ev_deficit_off', [[delta, 1], [socCols[a], 1], [below, big]], -Infinity, fa + big);
+  // The two sides of the disjunction on the SoC itself: below ⇒ soc_a ≤ fa, not below ⇒ soc_a ≥ fa
+  // (implied for integer `below`; they tighten the relaxation).
+  m.addRow('ev_deficit_side_hi', [[socCols[a], 1], [below, big]], -Infinity, fa + big);
+  m.addRow('ev_deficit_side_lo', [[socCols[a], 1], [below, top]], fa, Infinity);
   for (let k = a + 1; k <= SLOTS; k++) if (d.floorKwh[k] > spec.socMinKwh) m.addRow(`ev_evening_floor_${k}`, [[socCols[k], 1], [delta, 1]], d.floorKwh[k], Infinity);
 }
 

@@ -99,30 +99,24 @@ function addPeak(m: LinearModel, day: Day, evc: EvColumns, imp: number[], ub: nu
   return peak;
 }
 
-/** F.O.2 by φ's own pieces: w·z_t with z_t ≥ each line of φ(L_t − q) (a slot whose loads are too many to list). */
-function addFo2Pieces(m: LinearModel, s: Scenario, day: Day, t: number, L: number): void {
-  const z = m.addCol(`fo2_${t}`, -Infinity, Infinity, s.objective.fo2Weight);
-  for (const [j, ln] of pwlSquareLines(s.objective.fo2BreakpointsKw).entries())
-    m.addRow(`fo2_${t}_${j}`, [[z, 1], [L, -ln.slope]], ln.intercept - ln.slope * day.meanLoadKw, Infinity);
-}
-
-/**
- * The slot's whole part of J as one epigraph column: c_t ≥ each secant, through the loads slot t
- * can reach, of e_t(L) + w·φ(L − q), where e_t(L) = C_t·Δt·(L − pv)⁺ + x_t·(pv − L)⁺ is the energy
- * cost (x_t the export's cost per kW). Both parts are convex in L (the scenario check makes an
- * imported kWh dearer than an exported one earns), so the secants are exact at every listed load:
- * exact for every integer solution. They are tighter than the kink of the import and export
- * columns plus φ's secants alone, because between two reachable loads on both sides of the PV the
- * relaxation can no longer sit on the kink (the LP relaxation filled the PV exactly with fractions
- * of cycles).
- */
-function addSlotHull(m: LinearModel, s: Scenario, day: Day, t: number, L: number, values: number[], expCost: number): void {
-  const c = m.addCol(`slot_${t}`, -Infinity, Infinity, 1);
-  const pv = day.pvKw[t];
+/** F.O.2: w·Σ_t z_t with z_t ≥ each secant of φ(L_t − q) through the loads slot t can reach. */
+function addFo2(m: LinearModel, s: Scenario, day: Day, L: number[], choices: (t: number) => number[] | null): void {
   const w = s.objective.fo2Weight;
+  const lines = pwlSquareLines(s.objective.fo2BreakpointsKw);
   const bp = s.objective.fo2BreakpointsKw;
-  const cost = (v: number) => s.priceKwh[t] * DT * Math.max(0, v - pv) + expCost * Math.max(0, pv - v) + (w > 0 ? w * pwlSquare(v - day.meanLoadKw, bp) : 0);
-  for (const ln of hullLines(values.map((v) => [v, cost(v)]))) m.addRow(`slot_${t}_${ln.from}`, [[c, 1], [L, -ln.slope]], ln.intercept, Infinity);
+  const q = day.meanLoadKw;
+  for (let t = 0; t < SLOTS; t++) {
+    const z = m.addCol(`fo2_${t}`, -Infinity, Infinity, w);
+    const values = choices(t);
+    if (!values) {
+      lines.forEach((ln, j) => m.addRow(`fo2_${t}_${j}`, [[z, 1], [L[t], -ln.slope]], ln.intercept - ln.slope * q, Infinity));
+      continue;
+    }
+    // L_t only takes the values some schedule gives it; through those points the secants of φ
+    // are exact for every integer solution and as tight as can be for fractional ones (the
+    // convex hull), with fewer rows than φ's own pieces.
+    for (const ln of hullLines(values.map((v) => [v, pwlSquare(v - q, bp)]))) m.addRow(`fo2_${t}_${ln.from}`, [[z, 1], [L[t], -ln.slope]], ln.intercept, Infinity);
+  }
 }
 
 export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {}): Built {
@@ -143,17 +137,11 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
   const g = s.tariff.feedInEurPerKwh;
   const v = s.rescoin.valueEur;
   const rr = s.rescoin;
-  const choices = objective === 'score' ? loadChoices(day, loadOwner, evc) : () => null;
   for (let t = 0; t < SLOTS; t++) {
+    imp.push(m.addCol(`import_${t}`, 0, importCap, objective === 'peak' ? 0 : price[t] * DT));
     const expCost = objective === 'peak' ? 0 : objective === 'cost' ? -g * DT : (-g + v * (rr.perKwhSelfConsumed - rr.perKwhExported)) * DT;
-    const values = choices(t);
-    // With the slot's loads listed, its energy cost moves into the slot hull (addSlotHull).
-    const inHull = values !== null;
-    imp.push(m.addCol(`import_${t}`, 0, importCap, objective === 'peak' || inHull ? 0 : price[t] * DT));
-    exp.push(m.addCol(`export_${t}`, 0, day.pvKw[t], inHull ? 0 : expCost));
+    exp.push(m.addCol(`export_${t}`, 0, day.pvKw[t], expCost));
     L.push(m.addCol(`load_${t}`, -Infinity, Infinity));
-    if (values) addSlotHull(m, s, day, t, L[t], values, expCost);
-    else if (objective === 'score' && s.objective.fo2Weight > 0) addFo2Pieces(m, s, day, t, L[t]);
     const ch = evCharge[t];
     const dis = evDischarge[t];
     const terms: [number, number][] = [[L[t], 1], ...load[t].map(([c, kw]) => [c, -kw] as [number, number])];
@@ -169,6 +157,7 @@ export function buildDayModel(s: Scenario, day: Day, opts: DayModelOptions = {})
     // schedules the lowest peak wins and the front holds only efficient points.
     addPeak(m, day, evc, imp, importCap, objective === 'peak' ? 1 : 1e-4, opts.evPeakFloor !== false);
   } else if (objective === 'score') {
+    if (s.objective.fo2Weight > 0) addFo2(m, s, day, L, loadChoices(day, loadOwner, evc));
     const lambda = s.objective.peakEurPerKw;
     const bonus = v * rr.perKwPeakReduction;
     if (lambda > 0 || bonus > 0) {

@@ -174,6 +174,6 @@ describe('the EV peak floor (a cut for speed)', () => {
       }
     }
     expect(compared).toBe(7);
-    // Fourteen exact solves, half of them without the cut: about 60 s on one loaded core.
+    // Fourteen exact solves, half of them without the cut: 60–75 s on one loaded core.
   }, 180_000);
 });

@@ -143,6 +143,12 @@ export interface SolveOptions {
   timeLimitSec?: number;
   /** Relative gap at which a MIP counts as solved; tiny by default so that "optimal" means it. */
   mipRelGap?: number;
+  /**
+   * A start for the branch and bound: values of some columns (index → value), e.g. a rule
+   * schedule's or the previous MPC solve's. HiGHS checks it (and completes the continuous columns
+   * of a partial one) and keeps it only if feasible; it changes the speed, never the optimum.
+   */
+  start?: Map<number, number>;
 }
 
 /**
@@ -212,6 +218,7 @@ export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): So
       ...EXACT,
       mip_rel_gap: opts.mipRelGap ?? EXACT.mip_rel_gap,
     });
+    if (opts.start?.size) model.setSolution({ indices: Int32Array.from(opts.start.keys()), values: Float64Array.from(opts.start.values()) });
     const t0 = performance.now();
     model.run();
     const solveMs = performance.now() - t0;

@@ -54,10 +54,17 @@ function addEvening(m: LinearModel, s: Scenario, spec: EvSpec, d: EvDay, socCols
   const fa = d.floorKwh[a];
   const delta = m.addCol('ev_deficit', 0, top);
   const below = m.addCol('ev_deficit_below', 0, 1, 0, true);
-  const big = spec.capacityKwh - fa + 1;
+  // The car leaves with at most the capacity, so it is back with at most capacity − trip: the
+  // smallest big-M for "not below ⇒ δ = 0" (a larger one let the LP relaxation lower the evening
+  // floor by most of `top` at a tiny fraction of `below`, and slowed V2H days by 10×).
+  const big = Math.max(0, spec.capacityKwh - d.tripKwh - fa);
   m.addRow('ev_deficit_lo', [[delta, 1], [socCols[a], 1]], fa, Infinity);
   m.addRow('ev_deficit_on', [[delta, 1], [below, -top]], -Infinity, 0);
   m.addRow('ev_deficit_off', [[delta, 1], [socCols[a], 1], [below, big]], -Infinity, fa + big);
+  // The two sides of the disjunction on the SoC itself: below ⇒ soc_a ≤ fa, not below ⇒ soc_a ≥ fa
+  // (implied for integer `below`; they tighten the relaxation).
+  m.addRow('ev_deficit_side_hi', [[socCols[a], 1], [below, big]], -Infinity, fa + big);
+  m.addRow('ev_deficit_side_lo', [[socCols[a], 1], [below, top]], fa, Infinity);
   for (let k = a + 1; k <= SLOTS; k++) if (d.floorKwh[k] > spec.socMinKwh) m.addRow(`ev_evening_floor_${k}`, [[socCols[k], 1], [delta, 1]], d.floorKwh[k], Infinity);
 }
 
@@ -103,19 +110,26 @@ export function addEvColumns(m: LinearModel, s: Scenario, day: Day): EvColumns {
 
 /**
  * EV symmetry: in a run of consecutive slots that no request window touches and whose price, PV
- * and fixed load are equal, swapping two slots' charge levels changes nothing in J or in the
- * contract. Without V2H the SoC only rises within the run, so charging the larger levels first
- * keeps every SoC between the floor (higher prefixes) and the capacity (never above the run's end
- * SoC): n_t ≥ n_{t+1} keeps an optimum and removes the permutations.
+ * and fixed load are equal, swapping two slots' actions changes nothing in J or in the contract,
+ * and only the SoC between them. The floor never falls within a stay (core.ts) and the capacity is
+ * constant, so for the SoC s before a pair of gains g, g' (s + g + g' feasible):
+ * - both ≥ 0: the larger first gives s + max ≥ either order's middle and ≤ s + g + g' ≤ capacity;
+ * - a charge and a discharge: the discharge first gives s + min, between s + g + g' (≥ the floor
+ *   of the later slot, so of this one) and s (≤ capacity).
+ * Idle slots can take mode 1 (it only forbids discharging), so the key n_t + (K + 1)·(1 − mode_t)
+ * (discharges K + 1, charges n, idle 0) may fall along the run: adjacent swaps sort any optimum
+ * that way, keeping it feasible and optimal. Without V2H this is n_t ≥ n_{t+1}.
  */
 export function addEvSymmetry(m: LinearModel, s: Scenario, day: Day, evc: EvColumns, load: [number, number][][]): void {
-  const { ev, charge } = evc;
-  if (!ev || ev.spec.v2h) return;
+  const { ev, charge, mode } = evc;
+  if (!ev) return;
   const price = s.priceKwh;
+  const big = ev.spec.chargeSteps + 1;
   const free = (t: number) => ev.day.home[t] === 1 && load[t].length === 0 && charge[t] !== null;
   const same = (t: number, u: number) => day.baseKw[t] === day.baseKw[u] && day.pvKw[t] === day.pvKw[u] && price[t] === price[u];
+  const key = (t: number, sign: number): [number, number][] => (mode[t] === null ? [[charge[t]!, sign]] : [[charge[t]!, sign], [mode[t]!, -big * sign]]);
   for (let t = 0; t + 1 < SLOTS; t++)
-    if (free(t) && free(t + 1) && same(t, t + 1)) m.addRow(`ev_sym_${t}`, [[charge[t]!, 1], [charge[t + 1]!, -1]], 0, Infinity);
+    if (free(t) && free(t + 1) && same(t, t + 1)) m.addRow(`ev_sym_${t}`, [...key(t, 1), ...key(t + 1, -1)], 0, Infinity);
 }
 
 /**

@@ -20,7 +20,8 @@ describe('MILP optimum of a day', () => {
         }
     }
     expect(discharged).toBeGreaterThan(0);
-  });
+    // Ten V2H days to proof: 30–45 s on one loaded core.
+  }, 120_000);
 
   it('the exported LP gives the same optimum when HiGHS reads it back', async () => {
     const s = loadScenario('paper-apartment-v2h');
@@ -33,9 +34,7 @@ describe('MILP optimum of a day', () => {
       expect(back.status).toBe('Optimal');
       expect(Math.abs(back.objective - r.score)).toBeLessThan(1e-6);
     }
-    // Day 2 is one of the slow V2H days since the soft midnight requirement (18–60 s to proof
-    // alone, solved twice here); bench:milp tracks the speed, this test only the LP text.
-  }, 240_000);
+  });
 
   it('never reports a time-limited solve as optimal', async () => {
     const s = loadScenario('paper-apartment');
@@ -175,5 +174,6 @@ describe('the EV peak floor (a cut for speed)', () => {
       }
     }
     expect(compared).toBe(7);
-  });
+    // Fourteen exact solves, half of them without the cut: 60–75 s on one loaded core.
+  }, 180_000);
 });

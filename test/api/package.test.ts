@@ -41,7 +41,7 @@ describe('the package, imported as a user does', () => {
     expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'q', 'milp']);
     const asap = r.policies.find((p) => p.name === 'asap')!;
     expect(asap.gapPct).toBe(100);
-    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(6);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(5);
     expect((await playDay(makeEnv(scenario), asapPolicy(), 11)).summary.violations).toBe(0);
   });
 

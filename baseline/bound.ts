@@ -17,7 +17,7 @@ import { buildDayModel } from './milp-model.js';
  */
 
 /** Raised whenever a change here changes the bound of some day: evaluation's cache keys on it (evaluation/bound-cache.ts). */
-export const BOUND_VERSION = 1;
+export const BOUND_VERSION = 2;
 
 export interface Trip {
   /** First slot back. */
@@ -40,8 +40,16 @@ export interface BoundOptions {
 }
 
 export interface BoundResult {
-  /** The bound, €: proven lower bound of the sample-average program (its dual bound). */
+  /**
+   * The bound, €, with the day's own trip as control variate: J*(day) + sampleBound − mean_k J*_k
+   * (J* of the day by its dual bound, J*_k by the best schedule found, so that any solve short of a
+   * proof only lowers it). The same expectation as sampleBound, without most of its variance.
+   */
   bound: number;
+  /** The proven lower bound of the sample-average program over the K trips (its dual bound). */
+  sampleBound: number;
+  /** sampleBound − mean_k J*_k: what not knowing the trip costs at best, on the trips drawn (≥ 0 up to the solver's gap); null when a J*_k found no schedule in time (bound = sampleBound then). */
+  tripInformationEur: number | null;
   /** 'optimal': the program was solved to proof; 'time-limit': the bound is HiGHS's dual bound then. */
   status: SolveStatus;
   /** Trips in the program (0 on a day without a trip). */
@@ -152,6 +160,20 @@ export async function boundDay(s: Scenario, day: Day, opts: BoundOptions = {}): 
   const model = boundModel(s, days);
   const res = await solve(model, { timeLimitSec: opts.timeLimitSec ?? 60, mipRelGap: opts.mipRelGap ?? 1e-6 });
   if (res.status === 'infeasible' || res.status === 'error') throw new Error(`boundDay: day ${day.seed}: HiGHS says ${res.detail}`);
-  const bound = Number.isFinite(res.dualBound) ? res.dualBound : res.status === 'optimal' ? res.objective : -Infinity;
-  return { bound, status: res.status, samples: trips.length, sampled: trip, solveMs: res.solveMs, mipGap: res.mipGap, trips };
+  const sampleBound = Number.isFinite(res.dualBound) ? res.dualBound : res.status === 'optimal' ? res.objective : -Infinity;
+  const out = { status: res.status, samples: trips.length, sampled: trip, solveMs: res.solveMs, mipGap: res.mipGap, trips };
+  if (!trip) return { ...out, bound: sampleBound, sampleBound, tripInformationEur: 0 };
+  // The sample's trips are not the day's: on 30 held-out days their J* differ by 17 points of the
+  // asap gap from the days' own, almost all of the raw bound's distance to J*. Subtracting each
+  // trip's own optimum leaves only what knowing the trip is worth.
+  const limit = { timeLimitSec: opts.timeLimitSec ?? 60 };
+  const own = await solve(buildDayModel(s, day).model, limit);
+  let high = 0;
+  for (const d of days) {
+    const r = await solve(buildDayModel(s, d).model, limit);
+    if (!r.hasSolution) return { ...out, bound: sampleBound, sampleBound, tripInformationEur: null };
+    high += r.objective / days.length;
+  }
+  const ownLow = Number.isFinite(own.dualBound) ? own.dualBound : own.objective;
+  return { ...out, bound: ownLow + sampleBound - high, sampleBound, tripInformationEur: sampleBound - high };
 }

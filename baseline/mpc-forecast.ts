@@ -134,10 +134,11 @@ export interface Future {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** The point forecast: an unseen request comes if it more likely does than not (at its median release), the trip at its mean. */
-export function expectedFuture(m: MpcMemory, hs: HabitSampler, t: number): Future {
+export function expectedFuture(m: MpcMemory, hs: HabitSampler, t: number, tripQuantile: number | null = null): Future {
   const requests = m.s.appliances.map((a, i) => {
     if (m.seen[i]) return null;
     const { p, releases } = hs.laterRequest(i, t, m.weekend);
@@ -148,7 +149,8 @@ export function expectedFuture(m: MpcMemory, hs: HabitSampler, t: number): Futur
   let trip = null;
   if (m.trip && m.arrival < 0) {
     const trips = hs.laterTrips(m.departure, t);
-    trip = { arrival: Math.round(Math.max(t + 1, mean(trips.map((x) => x.arrival)))), tripKwh: mean(trips.map((x) => x.tripKwh)) };
+    const pick = (xs: number[]) => (tripQuantile === null ? mean(xs) : quantile(xs, tripQuantile));
+    trip = { arrival: Math.round(Math.max(t + 1, pick(trips.map((x) => x.arrival)))), tripKwh: pick(trips.map((x) => x.tripKwh)) };
   }
   return { requests, trip };
 }

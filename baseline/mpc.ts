@@ -19,6 +19,8 @@ import type { Highs } from 'highs';
 export interface MpcOptions {
   /** How the future is forecast: 'expected' (default: likely requests at their median release, the trip at its mean) or 'scenarios' (`samples` futures drawn from the habits). */
   forecast?: 'expected' | 'scenarios';
+  /** 'expected': plan the trip (its energy and its return, each on its own) at this quantile of the habits instead of the mean (null, default). */
+  tripQuantile?: number | null;
   /** Futures per re-solve with forecast 'scenarios' (default 4). */
   samples?: number;
   /** Re-solve at least every this many slots even when nothing changed (default 8: 2 h). */
@@ -154,12 +156,12 @@ export function mpcPolicy(s: Scenario, opts: MpcOptions = {}): MpcPolicy {
 
   function solveAt(t: number, obs: Float32Array): Int32Array[] | null {
     const pv = forecastPv(mem, habits, t, obs[i1h] * pvScale, obs[i4h] * pvScale);
-    if (forecast === 'expected') return solveFor(t, pv, [expectedFuture(mem, habits, t)]).plan;
+    if (forecast === 'expected') return solveFor(t, pv, [expectedFuture(mem, habits, t, opts.tripQuantile ?? null)]).plan;
     const futures = Array.from({ length: samples }, () => sampledFuture(mem, habits, t, rng));
     const two = solveFor(t, pv, futures);
     // The two-stage program is S times the size: when its time runs out before the proof, its
     // incumbent can be poor, and the point forecast's plan is the safer one to play.
-    return two.optimal ? two.plan : (solveFor(t, pv, [expectedFuture(mem, habits, t)]).plan ?? two.plan);
+    return two.optimal ? two.plan : (solveFor(t, pv, [expectedFuture(mem, habits, t, opts.tripQuantile ?? null)]).plan ?? two.plan);
   }
 
   function solveFor(t: number, pv: Float64Array, futures: Future[]): { plan: Int32Array[] | null; optimal: boolean } {

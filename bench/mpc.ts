@@ -38,7 +38,8 @@ for (const day of days) {
 }
 const results: Record<string, unknown>[] = [];
 for (const forecast of modes) {
-  const mpc = mpcPolicy(s, { forecast, samples: SAMPLES });
+  const q = process.env.BENCH_MPC_QUANTILE;
+  const mpc = mpcPolicy(s, { forecast, samples: SAMPLES, tripQuantile: q ? Number(q) : null });
   const decisionMs: number[] = [];
   const solveMs: number[] = [];
   const j: number[] = [];

@@ -34,6 +34,8 @@ const entry = z.strictObject({
   timeLimitSec: z.number(),
   result: z.strictObject({
     bound: z.number(),
+    sampleBound: z.number(),
+    tripInformationEur: z.number().nullable(),
     status: z.enum(['optimal', 'time-limit']),
     samples: z.number().int(),
     sampled: z.boolean(),

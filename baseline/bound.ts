@@ -1,4 +1,4 @@
-import { daySeed, Rng, SLOTS, withTrip, type Day, type Scenario } from '../env/index.js';
+import { daySeed, Rng, SLOTS, tripDraw, withTrip, type Day, type Scenario } from '../env/index.js';
 import { LinearModel, solve, type SolveStatus } from './lp.js';
 import { buildDayModel } from './milp-model.js';
 
@@ -17,7 +17,7 @@ import { buildDayModel } from './milp-model.js';
  */
 
 /** Raised whenever a change here changes the bound of some day: evaluation's cache keys on it (evaluation/bound-cache.ts). */
-export const BOUND_VERSION = 2;
+export const BOUND_VERSION = 3;
 
 export interface Trip {
   /** First slot back. */
@@ -62,23 +62,16 @@ export interface BoundResult {
   trips: Trip[];
 }
 
-const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x));
-
-/**
- * K trips given the day's departure, drawn as drawEv (env/day.ts) draws a trip: the return slot a
- * rounded normal clamped to the habits' range and after the departure, the energy a clamped normal.
- */
+/** K trips given the day's departure, drawn by drawEv's own rule (env/day.ts tripDraw: energy capped at target − socMin). */
 export function drawTrips(s: Scenario, day: Day, samples: number, seed = 1): Trip[] {
   const d = day.ev;
-  const h = s.ev?.habits;
-  if (!d?.trip || !h) throw new Error(`drawTrips: day ${day.seed} has no trip`);
+  const ev = s.ev;
+  if (!d?.trip || !ev) throw new Error(`drawTrips: day ${day.seed} has no trip`);
   if (!Number.isInteger(samples) || samples < 1) throw new Error(`drawTrips: samples must be a positive integer, got ${samples}`);
   const rng = new Rng(daySeed(day.seed, seed));
   return Array.from({ length: samples }, () => {
-    const arr = clamp(Math.round(h.arrivalSlot.mean + h.arrivalSlot.sd * rng.normal()), h.arrivalSlot.min, h.arrivalSlot.max);
-    const arrival = clamp(Math.max(arr, d.departure + 1), 1, SLOTS - 1);
-    const tripKwh = clamp(h.tripKwh.mean + h.tripKwh.sd * rng.normal(), h.tripKwh.min, h.tripKwh.max);
-    return { arrival, tripKwh };
+    const zArrival = rng.normal();
+    return tripDraw(ev, d.departure, zArrival, rng.normal());
   });
 }
 

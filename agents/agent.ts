@@ -35,6 +35,8 @@ export interface Agent {
   actBatch(obs: Float32Array, masks: Uint8Array, n: number, explore: boolean): Int32Array;
   /** Learn from one transition; the loss of the update it ran, or null when it ran none. */
   learn(t: Transition): number | null;
+  /** Store a teacher's label (its flat action) of the state `obs` with flat mask `mask` (DAgger); agents without a teacher lack it. */
+  learnDemo?(obs: Float32Array, mask: Uint8Array, action: number): void;
   /** Called after each day, for schedules that move per episode. */
   endEpisode(): void;
   /**

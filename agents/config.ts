@@ -16,6 +16,38 @@ const validation = (validateEvery: number) => ({
   validationDays: z.number().int().positive().default(16),
 });
 
+/**
+ * Learning from a teacher (DAgger, Ross et al. 2011): the teacher labels every state the homes visit
+ * with its own action, and the agent learns the labels (agents/dqfd.ts) besides, or instead of, its
+ * TD targets. The teacher is the MPC (baseline/mpc.ts), which sees what the agent sees and no more:
+ * imitating the hindsight MILP would teach foresight the agent cannot have.
+ */
+const teacher = {
+  /** 'mpc': learn from the MPC's labels; 'none': plain RL. */
+  teacher: z.enum(['none', 'mpc']).default('none'),
+  /**
+   * Probability that a home plays the teacher's action rather than the agent's (DAgger's β), from
+   * betaStart to betaEnd over the first betaFraction of the episodes. β = 1 is behaviour cloning;
+   * β < 1 visits the agent's own states, where its mistakes lead, and gets them labelled.
+   */
+  betaStart: z.number().min(0).max(1).default(1),
+  betaEnd: z.number().min(0).max(1).default(0),
+  betaFraction: z.number().gt(0).max(1).default(0.5),
+  /** The supervised loss on the labels (dqfd.ts): 'cross-entropy' (Q as logits) or DQfD's large 'margin'. */
+  imitationLoss: z.enum(['cross-entropy', 'margin']).default('cross-entropy'),
+  /** DQfD's margin, in scaled reward units (cents with rewardScale 100). */
+  margin: z.number().positive().default(0.8),
+  /** Weights of the two losses per update: imitation on a batch of labels, TD on a batch of the agent's own transitions (0: pure imitation). */
+  imitationWeight: z.number().min(0).default(1),
+  tdWeight: z.number().min(0).default(0),
+  /** Labels kept (DAgger aggregates them all: 96 a day). */
+  demoBufferSize: z.number().int().positive().default(150_000),
+  /** Threads the teacher's MPCs run on (training/teacher-pool.ts; 0: one per core). The labels are the same for any number. */
+  teacherThreads: z.number().int().min(0).default(0),
+  /** The teacher MPC's relative MIP gap per re-solve (baseline/mpc.ts; its default is 1e-4). */
+  teacherMipGap: z.number().positive().default(1e-4),
+};
+
 export const qlearningConfig = z.object({
   /** Discount. 1: a day is a finite episode and the slot is in the state, so −J is undiscounted. */
   gamma: z.number().min(0).max(1).default(1),
@@ -96,6 +128,7 @@ export const dqnConfig = z.object({
   /** Homes stepped together to collect experience (the vector env). */
   numEnvs: z.number().int().positive().default(8),
   ...validation(64),
+  ...teacher,
 });
 
 export type QLearningConfig = z.output<typeof qlearningConfig>;

@@ -6,6 +6,8 @@ import { buildQNet, copyWeights, loadQNet, readTensors, saveQNet, writeTensors }
 import { linearSchedule, maskedArgmax, randomAllowed, type Agent, type Transition } from './agent.js';
 import { dqnConfig, type DqnConfig } from './config.js';
 import { makeBatch, NStepReturns, ReplayBuffer, type Batch } from './replay.js';
+import { DemoBuffer, imitationLoss, makeDemoBatch, type DemoBatch } from './dqfd.js';
+import { clipByGlobalNorm, restoreBetaPowers } from './optim.js';
 
 export { ReplayBuffer, type Batch } from './replay.js';
 
@@ -72,14 +74,6 @@ export function tdLoss(online: tf.LayersModel, obs: tf.Tensor2D, actions: tf.Ten
   });
 }
 
-/** PyTorch's clip_grad_norm_: scale all gradients by min(1, max / (‖g‖ + 1e-6)). */
-function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): { name: string; tensor: tf.Tensor }[] {
-  const names = Object.keys(grads);
-  const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
-  const scale = tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6)));
-  return names.map((name) => ({ name, tensor: tf.mul(grads[name], scale) }));
-}
-
 /** What `save` writes as agent.json, besides the weights, optimiser and buffer files. */
 interface SavedAgent {
   format: 'rescoin-dqn';
@@ -94,30 +88,13 @@ interface SavedAgent {
   updates: number;
   rng: number[];
   replay: { capacity: number; size: number; pos: number };
+  /** The teacher's labels (config.teacher ≠ 'none'), in demo/. */
+  demo?: { capacity: number; size: number; pos: number };
   /** Saved with `policyOnly`: the online net only, nothing to resume from. */
   policyOnly?: boolean;
 }
 
 const VERSION = 2;
-
-/**
- * Adam's β₁ᵗ and β₂ᵗ as training accumulated them, one float32 product per update (tfjs keeps them
- * private): its setWeights recomputes them as a power, which rounds otherwise, and a resumed run
- * drifted from one that never stopped.
- */
-function restoreBetaPowers(optimizer: tf.AdamOptimizer): void {
-  const o = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable; beta1: number; beta2: number; iterations: number };
-  const product = (beta: number) => {
-    const b = Math.fround(beta);
-    let v = b;
-    for (let k = 0; k < o.iterations; k++) v = Math.fround(v * b);
-    return v;
-  };
-  tf.tidy(() => {
-    o.accBeta1.assign(tf.scalar(product(o.beta1)));
-    o.accBeta2.assign(tf.scalar(product(o.beta2)));
-  });
-}
 
 export class DqnAgent implements Agent {
   readonly algorithm = 'dqn' as const;
@@ -132,6 +109,8 @@ export class DqnAgent implements Agent {
   private readonly variables: tf.Variable[];
   private readonly batch: Batch;
   private replay: ReplayBuffer | undefined;
+  private demo: DemoBuffer | undefined;
+  private readonly demoBatch: DemoBatch;
   private rng: Rng;
   private steps_ = 0;
   private updates_ = 0;
@@ -156,6 +135,7 @@ export class DqnAgent implements Agent {
     this.variables = this.online.trainableWeights.map((w) => w.read() as tf.Variable);
     this.optimizer = tf.train.adam(this.config.learningRate);
     this.batch = makeBatch(this.config.batchSize, obsSize, nActions);
+    this.demoBatch = makeDemoBatch(this.config.teacher === 'none' ? 0 : this.config.batchSize, obsSize, nActions);
     this.nStep = new NStepReturns(this.config.nStep, this.config.gamma);
   }
 
@@ -175,6 +155,17 @@ export class DqnAgent implements Agent {
   /** Allocated on first use, so that a policy loaded for evaluation holds no buffer. */
   get buffer(): ReplayBuffer {
     return (this.replay ??= new ReplayBuffer(this.config.bufferSize, this.obsSize, this.nActions));
+  }
+
+  /** The teacher's labels so far (allocated on first use). */
+  get demos(): DemoBuffer {
+    return (this.demo ??= new DemoBuffer(this.config.demoBufferSize, this.obsSize, this.nActions));
+  }
+
+  /** Store the teacher's label `action` of a state (DAgger); the updates that `learn` runs learn it. */
+  learnDemo(obs: Float32Array, mask: Uint8Array, action: number): void {
+    if (this.config.teacher === 'none') throw new Error("DqnAgent.learnDemo: this agent's config has teacher 'none'");
+    this.demos.add(obs, mask, action);
   }
 
   /** Q-values of n observations (row-major, n × nActions) from the online net. */
@@ -224,6 +215,7 @@ export class DqnAgent implements Agent {
   /** One gradient step on a sampled minibatch; returns its loss (in scaled reward units). */
   private update(): number {
     const c = this.config;
+    if (c.teacher !== 'none') return this.updateWithLabels();
     const b = this.buffer.sample(this.rng, this.batch);
     const loss = tf.tidy(() => {
       const y = tdTargets(this.online, this.target, b, c.gamma, c.double);
@@ -233,6 +225,33 @@ export class DqnAgent implements Agent {
       this.optimizer.applyGradients(clipByGlobalNorm(grads, c.maxGradNorm));
       return value;
     });
+    return this.afterUpdate(loss);
+  }
+
+  /** DQfD's update: imitationWeight × the labels' loss + tdWeight × the TD loss on the agent's own transitions. */
+  private updateWithLabels(): number {
+    const c = this.config;
+    const td = c.tdWeight > 0 ? this.buffer.sample(this.rng, this.batch) : null;
+    const demo = c.imitationWeight > 0 && this.demos.size > 0 ? this.demos.sample(this.rng, this.demoBatch) : null;
+    const loss = tf.tidy(() => {
+      const y = td ? tdTargets(this.online, this.target, td, c.gamma, c.double) : null;
+      const { value, grads } = tf.variableGrads(() => {
+        let total = tf.scalar(0);
+        if (td && y) total = tf.add(total, tf.mul(tdLoss(this.online, tf.tensor2d(td.obs, [td.n, this.obsSize]), tf.tensor1d(td.actions, 'int32'), y), c.tdWeight));
+        if (demo) {
+          const q = this.online.apply(tf.tensor2d(demo.obs, [demo.n, this.obsSize]), { training: true }) as tf.Tensor2D;
+          total = tf.add(total, tf.mul(imitationLoss(q, demo, c.imitationLoss, c.margin), c.imitationWeight));
+        }
+        return total as tf.Scalar;
+      }, this.variables);
+      this.optimizer.applyGradients(clipByGlobalNorm(grads, c.maxGradNorm));
+      return value;
+    });
+    return this.afterUpdate(loss);
+  }
+
+  private afterUpdate(loss: tf.Scalar): number {
+    const c = this.config;
     const out = loss.dataSync()[0];
     loss.dispose();
     this.updates_++;
@@ -265,7 +284,13 @@ export class DqnAgent implements Agent {
     }
     const buf = this.buffer;
     await buf.save(join(dir, 'replay'));
-    await writeFile(join(dir, 'agent.json'), JSON.stringify(this.savedAgent({ capacity: buf.capacity, size: buf.size, pos: buf.pos }, false), null, 2));
+    const saved = this.savedAgent({ capacity: buf.capacity, size: buf.size, pos: buf.pos }, false);
+    if (this.config.teacher !== 'none') {
+      await mkdir(join(dir, 'demo'), { recursive: true });
+      await this.demos.save(join(dir, 'demo'));
+      saved.demo = { capacity: this.demos.capacity, size: this.demos.size, pos: this.demos.pos };
+    }
+    await writeFile(join(dir, 'agent.json'), JSON.stringify(saved, null, 2));
   }
 
   private savedAgent(replay: SavedAgent['replay'], policyOnly: boolean): SavedAgent {
@@ -303,6 +328,7 @@ export class DqnAgent implements Agent {
       const buf = agent.buffer;
       if (saved.replay.capacity !== buf.capacity) throw new Error(`DqnAgent.load: replay capacity ${saved.replay.capacity} ≠ config.bufferSize ${buf.capacity}`);
       await buf.load(join(dir, 'replay'), saved.replay.size, saved.replay.pos);
+      if (saved.demo) await agent.demos.load(join(dir, 'demo'), saved.demo.size, saved.demo.pos);
     } catch (e) {
       agent.dispose();
       throw e;
@@ -342,5 +368,6 @@ export class DqnAgent implements Agent {
     this.target.dispose();
     this.optimizer.dispose();
     this.replay = undefined;
+    this.demo = undefined;
   }
 }

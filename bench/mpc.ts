@@ -1,5 +1,5 @@
 import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, playDay, trainingDay, type Policy } from '../env/index.js';
-import { asapPolicy, mpcPolicy, solveDay, type MpcOptions } from '../baseline/index.js';
+import { asapPolicy, DEFAULT_TRIP_QUANTILE, mpcPolicy, solveDay, type MpcOptions } from '../baseline/index.js';
 import { gapPct } from '../evaluation/stats.js';
 import { median, writeResults } from './common.js';
 
@@ -17,7 +17,8 @@ const DAYS = Number(process.env.BENCH_MPC_DAYS ?? 30);
 const SAMPLES = Number(process.env.BENCH_MPC_SAMPLES ?? 4);
 const modes = (process.env.BENCH_MPC_MODES ?? 'expected,scenarios').split(',') as NonNullable<MpcOptions['forecast']>[];
 const onTraining = process.env.BENCH_MPC_SET === 'training';
-const quantiles = (process.env.BENCH_MPC_QUANTILES ?? process.env.BENCH_MPC_QUANTILE ?? 'none').split(',').map((q) => (q === 'none' || q === '' ? null : Number(q)));
+// 'none': plan the trip at its mean; 'default': mpcPolicy's DEFAULT_TRIP_QUANTILE.
+const quantiles = (process.env.BENCH_MPC_QUANTILES ?? process.env.BENCH_MPC_QUANTILE ?? 'default').split(',').map((q) => (q === 'default' || q === '' ? undefined : q === 'none' ? null : Number(q)));
 const mipRelGap = process.env.BENCH_MPC_GAP ? Number(process.env.BENCH_MPC_GAP) : undefined;
 
 /** A policy whose act() is timed, one entry per decision. */
@@ -43,7 +44,7 @@ for (const day of days) {
   jAsap.push((await playDay(env, asapPolicy(), day)).summary.score);
 }
 const results: Record<string, unknown>[] = [];
-const variants = modes.flatMap((forecast): { forecast: typeof forecast; tripQuantile: number | null }[] => (forecast === 'expected' ? quantiles.map((tripQuantile) => ({ forecast, tripQuantile })) : [{ forecast, tripQuantile: null }]));
+const variants = modes.flatMap((forecast): { forecast: typeof forecast; tripQuantile: number | null | undefined }[] => (forecast === 'expected' ? quantiles.map((tripQuantile) => ({ forecast, tripQuantile })) : [{ forecast, tripQuantile: undefined }]));
 for (const { forecast, tripQuantile } of variants) {
   const mpc = mpcPolicy(s, { forecast, samples: SAMPLES, tripQuantile, mipRelGap });
   const decisionMs: number[] = [];
@@ -60,7 +61,7 @@ for (const { forecast, tripQuantile } of variants) {
   const r = {
     policy: mpc.name,
     forecast,
-    tripQuantile,
+    tripQuantile: tripQuantile === undefined ? DEFAULT_TRIP_QUANTILE : tripQuantile,
     mipRelGap: mipRelGap ?? 1e-4,
     samples: forecast === 'scenarios' ? SAMPLES : 1,
     gapPct: gapPct(j, jStar, jAsap),
@@ -74,7 +75,7 @@ for (const { forecast, tripQuantile } of variants) {
     perDay: j,
   };
   results.push(r);
-  console.log(`${r.policy}${tripQuantile !== null ? ` (trip quantile ${tripQuantile})` : ''}: gap to J* ${r.gapPct.toFixed(1)} %, ${violations} violations, decision median ${r.decisionMsMedian.toFixed(2)} ms (mean ${r.decisionMsMean.toFixed(1)}), re-solve median ${r.resolveMsMedian.toFixed(1)} ms (p95 ${r.resolveMsP95.toFixed(0)}), ${r.resolvesPerDay.toFixed(1)} re-solves a day, ${r.seconds.toFixed(0)} s`);
+  console.log(`${r.policy}${tripQuantile === null ? ' (trip at its mean)' : ` (trip quantile ${tripQuantile ?? DEFAULT_TRIP_QUANTILE})`}: gap to J* ${r.gapPct.toFixed(1)} %, ${violations} violations, decision median ${r.decisionMsMedian.toFixed(2)} ms (mean ${r.decisionMsMean.toFixed(1)}), re-solve median ${r.resolveMsMedian.toFixed(1)} ms (p95 ${r.resolveMsP95.toFixed(0)}), ${r.resolvesPerDay.toFixed(1)} re-solves a day, ${r.seconds.toFixed(0)} s`);
 }
 const path = writeResults(onTraining ? 'mpc-training' : 'mpc', { scenario: s.id, days: `daySeed(${onTraining ? 1 : HELD_OUT_SEED}, d), d = 0…${DAYS - 1}`, jStar, jAsap, results });
 console.log(`wrote ${path}`);

@@ -34,6 +34,11 @@ export const trainCommand = defineCommand({
     },
     resume: { type: 'boolean', default: false, description: 'Continue the run in --out from its last checkpoint (a larger --episodes extends it)' },
     overwrite: { type: 'boolean', default: false, description: 'Replace a run already in --out' },
+    teacher: {
+      type: 'choice',
+      choices: ['none', 'mpc'],
+      description: "DQN: learn from a teacher's labels (DAgger; agents/config.ts's teacher fields): mpc, the model-predictive controller, which sees what the agent sees; none, plain RL. Default: the config's (agents/config.ts)",
+    },
     config: { type: 'string', description: 'JSON file of hyper-parameters overriding the defaults (agents/config.ts), e.g. {"learningRate": 0.001, "validateEvery": 0}' },
     'checkpoint-minutes': { type: 'number', default: 2, positive: true, description: 'Minutes between checkpoints (one is also written at the end)' },
     progress: { type: 'boolean', default: true, description: 'Progress bar on stderr (--no-progress to hide it)' },
@@ -48,6 +53,10 @@ export const trainCommand = defineCommand({
     if (a.resume && !held) throw new UsageError('--resume', `${out} holds no run to resume (no config.json)`);
     const scenario = scenarioFrom(a.scenario);
     const overrides = a.config === undefined ? {} : readOverrides(a.config);
+    if (a.teacher !== undefined) {
+      if (a.agent !== 'dqn') throw new UsageError('--teacher', `only DQN learns from a teacher, not ${a.agent}`);
+      overrides.teacher = a.teacher;
+    }
     const { train } = await import('../training/train.js');
     const r = await train({ scenario, algorithm: a.agent, episodes: a.episodes, seed: a.seed, out, resume: a.resume, overwrite: a.overwrite, overrides, checkpointMinutes: a['checkpoint-minutes'], progress: a.progress });
     println(io.stdout, `trained ${a.agent} for ${r.episodes} episodes (${r.steps.toLocaleString('en-US')} steps, ${r.updates.toLocaleString('en-US')} updates) in ${r.seconds.toFixed(1)} s: ${r.dir}`);

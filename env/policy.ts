@@ -10,6 +10,11 @@ export interface Policy {
   readonly foresight?: boolean;
   reset?(info: StepInfo, day?: Day): void | Promise<void>;
   act(observation: Float32Array, info: StepInfo): ArrayLike<number>;
+  /**
+   * Told, after act() at a slot, the action the home actually played there when it was not this
+   * policy's (a teacher labelling a learner's states, DAgger): a stateful policy plans from it.
+   */
+  played?(action: ArrayLike<number>): void;
 }
 
 export interface PlayedDay {

@@ -7,6 +7,9 @@ import { flatMasks, logRound, newRunConfig, numEnvs, resolveConfig, roundPlan, t
 import { progressCallback } from './progress.js';
 import { RunDir, RunDirError, scenarioHash, type LoopState, type RunConfig } from './run-dir.js';
 import { validationCallback, type Validation } from './validation.js';
+import { LabelCache, playsTeacher, teacherBeta } from './teacher.js';
+import { TeacherPool } from './teacher-pool.js';
+import type { DqnConfig } from '../agents/config.js';
 
 /**
  * `rescoin train`: one run = one folder (run-dir.ts). Training episode e plays the day
@@ -48,6 +51,9 @@ export interface TrainResult {
   seconds: number;
   steps: number;
   updates: number;
+  /** With a teacher: days its labels were computed for in this call, and days read from the run folder's cache. */
+  teacherDays: number;
+  cachedTeacherDays: number;
 }
 
 /** The run folder and config of a new run, or of the run to resume with its last checkpoint's loop state (null: none yet). */
@@ -85,6 +91,12 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const actionsMD = new Int32Array(n * env.nComponents);
   const scratch = new Int32Array(env.nComponents);
   const losses: number[][] = Array.from({ length: n }, () => []);
+  const dqnConfig = run.algorithm === 'dqn' ? (run.config as DqnConfig) : null;
+  const teacher = dqnConfig && dqnConfig.teacher !== 'none' ? new TeacherPool(o.scenario, n, dqnConfig.teacherMipGap, dqnConfig.teacherThreads) : null;
+  const slotLabels = new Int32Array(n);
+  const labelCache = new LabelCache(o.out);
+  let teacherDays = 0;
+  let cachedTeacherDays = 0;
 
   const { validateEvery, validationDays } = run.config;
   const validation = validateEvery > 0 ? validationCallback({ every: validateEvery, days: validationDays }) : null;
@@ -103,12 +115,30 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   for (let round = startRound; round < stopRound; round++) {
     env.reset(run.seed, round);
     flatMasks(codec, env, masks);
+    // With a teacher: this round's labels, from the cache when a run before a resume computed them.
+    const cached = teacher ? labelCache.read(round, n) : null;
+    const labels = teacher ? (cached ?? new Int32Array(n * SLOTS)) : null;
+    if (teacher && !cached) await teacher.startDay(run.seed, round);
+    if (teacher && cached) cachedTeacherDays += n;
+    else if (teacher) teacherDays += n;
+    const beta = dqnConfig && teacher ? teacherBeta(dqnConfig, round * n, rounds * n) : 0;
     for (let slot = 0; slot < SLOTS; slot++) {
-      // Act: ε-greedy within each home's flat mask, one batch for all homes.
-      const actions = agent.actBatch(env.observations, masks, n, true);
+      // Act: ε-greedy within each home's flat mask, one batch for all homes (greedy under a teacher).
+      const actions = agent.actBatch(env.observations, masks, n, !teacher);
+      if (teacher && labels) {
+        // Label every home's state; a home plays the label with probability β (DAgger).
+        if (!cached) await teacher.labels(env, codec, slotLabels);
+        for (let i = 0; i < n; i++) {
+          if (!cached) labels[i * SLOTS + slot] = slotLabels[i];
+          const label = labels[i * SLOTS + slot];
+          agent.learnDemo?.(env.observations.subarray(i * d, (i + 1) * d), masks.subarray(i * A, (i + 1) * A), label);
+          if (playsTeacher(run.seed, round * n + i, slot, beta)) actions[i] = label;
+        }
+      }
       prevObs.set(env.observations);
       // Step: every home plays its action (the days end together, at the last slot).
       env.step(unflattenAll(codec, actions, actionsMD, scratch));
+      if (teacher && !cached) teacher.played(actionsMD, env.nComponents);
       // Store and learn: one transition per home (shaped rewards when the env is wrapped).
       for (let i = 0; i < n; i++) {
         const done = env.terminated[i] === 1;
@@ -127,6 +157,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
     }
     agent.endEpisode();
+    if (teacher && labels && !cached) labelCache.write(round, labels);
 
     // Log: one metrics row per episode of the round (the unshaped day).
     const log = logRound(runDir, run, agent, env, round, losses, elapsed());
@@ -140,6 +171,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  await teacher?.close();
   // The end: the last checkpoint, then a finished run's model/ and learning curve.
   const episodesDone = stopRound * n;
   const finished = stopRound === rounds;
@@ -150,7 +182,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     if (!modelWritten) await runDir.writeModel((dir) => agent.save(dir, { policyOnly: true }));
     await writeLearningCurve(o.out);
   }
-  const result = { dir: o.out, episodes: episodesDone, seconds: (performance.now() - t0) / 1000, steps: agent.steps, updates: agent.updates, selected: finished ? (validation?.best ?? null) : null };
+  const result = { dir: o.out, episodes: episodesDone, seconds: (performance.now() - t0) / 1000, steps: agent.steps, updates: agent.updates, teacherDays, cachedTeacherDays, selected: finished ? (validation?.best ?? null) : null };
   agent.dispose();
   return result;
 }

@@ -20,7 +20,8 @@ const TIME_LIMIT = Number(process.env.BENCH_RULE_TIME_LIMIT ?? 60);
 const GRID = {
   preFraction: [0, 0.25, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1, 1.25, 1.5],
   maxLevel: [1, 2],
-  stackKw: [0.25, 0.5, 1, 1.5, 2, 3, Infinity],
+  stackKw: [0, 0.1, 0.25, 0.5, 1, 2, Infinity],
+  solarKw: [0, 0.5, 1, 1.5, Infinity],
   avoidEv: [false, true],
 };
 
@@ -45,16 +46,19 @@ const searched: { params: PrechargeParams; meanJ: number; violations: number }[]
 for (const preFraction of GRID.preFraction)
   for (const maxLevel of GRID.maxLevel)
     for (const stackKw of GRID.stackKw)
-      for (const avoidEv of GRID.avoidEv) {
-        const params = { preFraction, maxLevel, stackKw, avoidEv };
-        const r = await scores(prechargePolicy(s, params), training);
-        const meanJ = mean(r.j);
-        searched.push({ params, meanJ, violations: r.violations });
-        if (!best || meanJ < best.meanJ - 1e-12) best = { params, meanJ };
-      }
+      for (const solarKw of GRID.solarKw)
+        for (const avoidEv of GRID.avoidEv) {
+          const params = { preFraction, maxLevel, stackKw, solarKw, avoidEv };
+          const r = await scores(prechargePolicy(s, params), training);
+          const meanJ = mean(r.j);
+          searched.push({ params, meanJ, violations: r.violations });
+          if (!best || meanJ < best.meanJ - 1e-12) best = { params, meanJ };
+        }
 const searchSeconds = (performance.now() - t0) / 1000;
 const tuned = best!;
-const fmt = (p: PrechargeParams) => JSON.stringify(p).replace('null', 'Infinity');
+/** JSON has no Infinity: the params as the results file and the log write them. */
+const plain = (p: PrechargeParams) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v === Infinity ? 'Infinity' : v]));
+const fmt = (p: PrechargeParams) => JSON.stringify(plain(p));
 console.log(`grid search: ${searched.length} params × ${TRAIN_DAYS} training days in ${searchSeconds.toFixed(0)} s; best ${fmt(tuned.params)}, mean J ${tuned.meanJ.toFixed(5)} €`);
 const asapTrain = mean((await scores(asapPolicy(), training)).j);
 const cheapestTrain = mean((await scores(cheapestPolicy(s), training)).j);
@@ -79,7 +83,7 @@ const played: [string, Policy, PrechargeParams | null][] = [
 ];
 for (const [label, policy, params] of played) {
   const r = await scores(policy, held);
-  const row = { policy: label, params, meanJ: mean(r.j), gapPct: gapPct(r.j, jStar, jAsap), violations: r.violations, perDay: r.j };
+  const row = { policy: label, params: params && plain(params), meanJ: mean(r.j), gapPct: gapPct(r.j, jStar, jAsap), violations: r.violations, perDay: r.j };
   results.push(row);
   console.log(`${label}: held-out mean J ${row.meanJ.toFixed(5)} €, gap to J* ${row.gapPct.toFixed(1)} %, ${r.violations} violations`);
 }
@@ -88,11 +92,11 @@ const path = writeResults('rule', {
   scenario: s.id,
   trainingDays: `trainingDay(1, d), d = 0…${TRAIN_DAYS - 1}`,
   heldOutDays: `daySeed(${HELD_OUT_SEED}, d), d = 0…${DAYS - 1}`,
-  grid: { ...GRID, stackKw: GRID.stackKw.map((x) => (Number.isFinite(x) ? x : 'Infinity')) },
-  best: { params: { ...tuned.params, stackKw: Number.isFinite(tuned.params.stackKw) ? tuned.params.stackKw : 'Infinity' }, trainingMeanJ: tuned.meanJ },
+  grid: Object.fromEntries(Object.entries(GRID).map(([k, xs]) => [k, xs.map((x) => (x === Infinity ? 'Infinity' : x))])),
+  best: { params: plain(tuned.params), trainingMeanJ: tuned.meanJ },
   trainingMeanJ: { asap: asapTrain, cheapest: cheapestTrain, prechargeDefaults: defaultsTrain },
   searchSeconds,
-  searched: searched.map((r) => ({ ...r, params: { ...r.params, stackKw: Number.isFinite(r.params.stackKw) ? r.params.stackKw : 'Infinity' } })),
+  searched: searched.map((r) => ({ ...r, params: plain(r.params) })),
   jStar,
   jAsap,
   unprovenDays: unproven,

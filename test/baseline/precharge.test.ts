@@ -67,17 +67,19 @@ describe('precharge rule', () => {
     }
   });
 
-  it('charges one step a slot from 00:00 up to the target plus preFraction of the evening, then waits for the departure', async () => {
+  it('charges one step a slot, just in time for the departure, up to the target plus preFraction of the evening', async () => {
     // SoC 30 kWh at 00:00, target 32, habits' trip 8 kWh: the evening needs 30 − 32 + 8 = 6 kWh,
-    // so the goal is 32 + 0.75·6 = 36.5 kWh: 6.5 kWh at 1.84·0.9·0.25 = 0.414 kWh a slot is 16 slots.
+    // so the goal is 32 + 0.75·6 = 36.5 kWh: 6.5 kWh at 1.84·0.9·0.25 = 0.414 kWh a slot is 16
+    // slots, the last 16 before the departure at 30 (stackKw 0; no PV before slot 14).
     const day = withPlan(paper, tripDay(paper), 30, 30);
     const env = makeEnv(paper);
     const { log, summary } = await playDay(env, prechargePolicy(paper), day);
     expect(summary.violations).toBe(0);
     const step = 1.84 * 0.9 * DT;
     expect(PRECHARGE_DEFAULTS.preFraction).toBe(0.75);
-    expect(Array.from(log.evKw.slice(0, 16))).toEqual(new Array(16).fill(1.84));
-    expect(Array.from(log.evKw.slice(16, 30))).toEqual(new Array(14).fill(0));
+    expect(PRECHARGE_DEFAULTS.stackKw).toBe(0);
+    expect(Array.from(log.evKw.slice(0, 14))).toEqual(new Array(14).fill(0));
+    expect(Array.from(log.evKw.slice(14, 30))).toEqual(new Array(16).fill(1.84));
     expect(log.socKwh[30]).toBeCloseTo(30 + 16 * step, 9);
     // preFraction 0: the target only, 2 kWh, 5 slots; the evening then tops up to 30 kWh by midnight.
     const only: Partial<PrechargeParams> = { preFraction: 0 };
@@ -93,5 +95,6 @@ describe('precharge rule', () => {
   it('refuses bad params, naming the field and the value', () => {
     expect(() => prechargePolicy(paper, { preFraction: -1 })).toThrow('preFraction must be a finite number ≥ 0, got -1');
     expect(() => prechargePolicy(paper, { maxLevel: 0.5 })).toThrow('maxLevel must be an integer ≥ 1, got 0.5');
+    expect(() => prechargePolicy(paper, { solarKw: Number.NaN })).toThrow('solarKw must be ≥ 0 (Infinity: never), got NaN');
   });
 });

@@ -12,7 +12,7 @@
  * | area | names | docs |
  * | --- | --- | --- |
  * | environment | makeEnv, HomeEnv, spaces, wrappers, VectorHomeEnv, checkEnv, scenarios, days | docs/environment.md |
- * | baselines | asapPolicy, cheapestPolicy, mpcPolicy, milpPolicy, solveDay, boundDay | docs/milp.md, docs/mpc.md |
+ * | baselines | asapPolicy, cheapestPolicy, prechargePolicy, mpcPolicy, milpPolicy, solveDay, boundDay | docs/milp.md, docs/mpc.md |
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
@@ -37,6 +37,7 @@ export { SLOTS, DT, slotTime } from './env/time.js';
 // Baselines.
 export { asapPolicy } from './baseline/asap.js';
 export { cheapestPolicy } from './baseline/cheapest.js';
+export { prechargePolicy, PRECHARGE_DEFAULTS, type PrechargeParams } from './baseline/precharge.js';
 export { milpPolicy, solveDay, type MilpResult } from './baseline/index.js';
 export { mpcPolicy, type MpcOptions, type MpcPolicy } from './baseline/mpc.js';
 export { boundDay, type BoundOptions, type BoundResult } from './baseline/bound.js';

@@ -7,3 +7,4 @@ export * from './milp-policy.js';
 export * from './pareto.js';
 export * from './mpc.js';
 export * from './bound.js';
+export * from './precharge.js';

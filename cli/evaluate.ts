@@ -33,7 +33,7 @@ function withLedger<T>(dir: string, io: Io, fn: (l: ReturnType<typeof openLedger
 
 export const evaluateCommand = defineCommand({
   name: 'evaluate',
-  summary: 'Play asap, cheapest, the MPC, each run and the MILP optimum on the same held-out days and report the gaps (with --bound: the two-stage MPC too, and the gaps to the non-anticipative bound)',
+  summary: 'Play asap, cheapest, the pre-charge rule, the MPC, each run and the MILP optimum on the same held-out days and report the gaps (with --bound: the two-stage MPC too, and the gaps to the non-anticipative bound)',
   options: {
     scenario: { ...scenarioOption, description: 'Scenario id or path (the runs must have been trained on it)' },
     runs: { type: 'list', default: [], description: 'Run folders to evaluate (their model/)' },
@@ -60,7 +60,7 @@ export const evaluateCommand = defineCommand({
     // A ledger that cannot take the payouts fails now, not after the evaluation. The policies are
     // named as evaluate() names them: the baselines and each run's folder.
     const scenarios = a['mpc-scenarios'] || a.bound;
-    const names = ['asap', 'cheapest', 'mpc', ...(scenarios ? ['mpc-scenarios'] : []), ...a.runs.map((r) => basename(r)), 'milp'];
+    const names = ['asap', 'cheapest', 'precharge', 'mpc', ...(scenarios ? ['mpc-scenarios'] : []), ...a.runs.map((r) => basename(r)), 'milp'];
     if (a.ledger !== undefined) withLedger(a.ledger, io, (l) => (chooseProsumer(l, a.prosumer), choosePolicy(names, a['ledger-policy'])));
     const { evaluate, formatStats } = await import('../evaluation/evaluate.js');
     const { default: cliProgress } = await import('cli-progress');

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { drawDay, heldOutDay, makeEnv, playDay, SLOTS, trainingDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, type MilpResult } from '../baseline/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, prechargePolicy, type MilpResult } from '../baseline/index.js';
 import { loadTrainedPolicy, scenarioHash, type RunConfig } from '../training/train.js';
 import { gapPct, policyStats, type PolicyStats } from './stats.js';
 import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport, type ReportBound } from './report.js';
@@ -13,7 +13,7 @@ export type { DayFigures, PolicyStats } from './stats.js';
 export { policyStats } from './stats.js';
 
 /**
- * `rescoin evaluate`: asap, cheapest, both MPC modes, each run's greedy policy and the MILP optimum
+ * `rescoin evaluate`: asap, cheapest, the tuned pre-charge rule, both MPC modes, each run's greedy policy and the MILP optimum
  * play the same held-out days; with `bound`, the non-anticipative bound of each day too (not a
  * played policy: baseline/bound.ts). The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days
  * (DESIGN.md), its gap to the bound the same with the bound in place of J*. Every act() call is
@@ -81,7 +81,7 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const milp = milpPolicy(s, { timeLimitSec: o.timeLimitSec });
   const mpc = [mpcPolicy(s, { forecast: 'expected' })];
   if (o.mpcScenarios ?? o.bound ?? false) mpc.push(mpcPolicy(s, { forecast: 'scenarios', samples: o.mpcSamples ?? 4 }));
-  const played: Policy[] = [asapPolicy(), cheapestPolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
+  const played: Policy[] = [asapPolicy(), cheapestPolicy(s), prechargePolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
   const names = played.map((p) => p.name);
   if (new Set([...names, 'bound']).size !== names.length + 1) throw new Error(`two policies share a name (${names.join(', ')}, bound): give the runs different folder names`);
   const decisionMs = new Map<string, number[]>(names.map((n) => [n, []]));
@@ -158,7 +158,7 @@ function boundEntry(o: { samples: number; seed: number; timeLimitSec: number }, 
   return { name: 'bound', kind: 'bound', samples: o.samples, seed: o.seed, timeLimitSec: o.timeLimitSec, stats, days };
 }
 
-const KIND: Record<string, 'baseline' | 'mpc' | 'run' | 'optimum'> = { asap: 'baseline', cheapest: 'baseline', mpc: 'mpc', 'mpc-scenarios': 'mpc', milp: 'optimum' };
+const KIND: Record<string, 'baseline' | 'mpc' | 'run' | 'optimum'> = { asap: 'baseline', cheapest: 'baseline', precharge: 'baseline', mpc: 'mpc', 'mpc-scenarios': 'mpc', milp: 'optimum' };
 
 const dayFigures = ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations }: DaySummary) => ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations });
 

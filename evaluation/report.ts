@@ -53,7 +53,7 @@ const stats = z.strictObject({
 
 const played = z.strictObject({
   name: text,
-  /** baseline: a rule (asap, cheapest); mpc: the MPC baselines; run: a trained run; optimum: the MILP (perfect foresight). */
+  /** baseline: a rule (asap, cheapest, precharge); mpc: the MPC baselines; run: a trained run; optimum: the MILP (perfect foresight). */
   kind: z.enum(['baseline', 'mpc', 'run', 'optimum']),
   stats,
   /** days[d] is held-out day d, of seed days.daySeeds[d]. */

@@ -1,8 +1,8 @@
 import { daySeed, makeEnv, playDay, type DayLog, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, type MpcOptions } from '../baseline/index.js';
+import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, prechargePolicy, type MpcOptions } from '../baseline/index.js';
 
 /** The built-in policies `simulate` knows, by name. */
-export const BUILTIN_POLICIES = ['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'milp'] as const;
+export const BUILTIN_POLICIES = ['asap', 'cheapest', 'precharge', 'mpc', 'mpc-scenarios', 'milp'] as const;
 export type BuiltinPolicyName = (typeof BUILTIN_POLICIES)[number];
 
 export function builtinPolicy(name: BuiltinPolicyName, scenario: Scenario, timeLimitSec = 60, mpc: MpcOptions = {}): Policy {
@@ -11,6 +11,8 @@ export function builtinPolicy(name: BuiltinPolicyName, scenario: Scenario, timeL
       return asapPolicy();
     case 'cheapest':
       return cheapestPolicy(scenario);
+    case 'precharge':
+      return prechargePolicy(scenario);
     case 'mpc':
       return mpcPolicy(scenario, { ...mpc, forecast: 'expected' });
     case 'mpc-scenarios':

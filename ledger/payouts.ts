@@ -20,7 +20,7 @@ export const PAYOUTS_FORMAT = 'rescoin-payouts/1';
 /** The meter data a mint pays for, as hashed by meterSha256. */
 export const METER_BYTES = 'SHA-256 of importKw, exportKw, pvKw of the day, 96 IEEE-754 float64 little-endian each, in that order (2,304 bytes)';
 /** Policies that are baselines of a report, not the prosumer's agent. */
-export const BASELINE_POLICIES = ['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'milp'];
+export const BASELINE_POLICIES = ['asap', 'cheapest', 'precharge', 'mpc', 'mpc-scenarios', 'milp'];
 
 export interface DayPayout {
   /** Index of the day in the evaluation (day d of its seed). */

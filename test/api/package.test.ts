@@ -38,10 +38,10 @@ describe('the package, imported as a user does', () => {
     expect(played.return).toBeCloseTo(-played.summary.score, 9);
     const out = join(tmp(), 'report');
     const r = await evaluate({ scenario, runs: [run], days: 2, seed: rescoin.HELD_OUT_SEED, out, timeLimitSec: 60 });
-    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'q', 'milp']);
+    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'q', 'milp']);
     const asap = r.policies.find((p) => p.name === 'asap')!;
     expect(asap.gapPct).toBe(100);
-    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(5);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).policies.length).toBe(6);
     expect((await playDay(makeEnv(scenario), asapPolicy(), 11)).summary.violations).toBe(0);
   });
 

@@ -46,7 +46,7 @@ describe('rescoin CLI', () => {
     expect(flag.stderr).toContain('--days');
     const policy = await run('simulate', '--policy', 'random');
     expect(policy.status).toBe(2);
-    expect(policy.stderr).toContain('valid: asap, cheapest, mpc, mpc-scenarios, milp');
+    expect(policy.stderr).toContain('valid: asap, cheapest, precharge, mpc, mpc-scenarios, milp');
     const scenario = await run('simulate', '--scenario', 'mansion');
     expect(scenario.status).toBe(2);
     expect(scenario.stderr).toContain('paper-apartment');
@@ -96,7 +96,7 @@ describe('rescoin CLI', () => {
 });
 
 describe('evaluate --bound', () => {
-  it('prints asap, cheapest, both MPC modes, the bound and milp with both gaps and the decision time, and caches the bound', async () => {
+  it('prints asap, cheapest, precharge, both MPC modes, the bound and milp with both gaps and the decision time, and caches the bound', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rescoin-cli-bound-'));
     const args = ['evaluate', '--days', '2', '--bound', '--bound-samples', '2', '--mpc-samples', '2', '--cache', join(dir, 'cache'), '--out', join(dir, 'report')];
     const text = await run(...args);
@@ -105,7 +105,7 @@ describe('evaluate --bound', () => {
     const head = lines.find((l) => l.startsWith('policy'))!;
     expect(head.split(/\s{2,}/)).toEqual(['policy', 'mean J €', 'sd', 'cost €', 'peak kW', 'PAR', 'RSC', 'violations', 'gap J* %', 'gap LB %', 'ms/decision']);
     const rows = lines.slice(lines.indexOf(head) + 1).filter((l) => /^\S+\s{2,}/.test(l));
-    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'bound', 'milp']);
+    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'mpc-scenarios', 'bound', 'milp']);
     const cells = (name: string) => rows.find((l) => l.startsWith(`${name} `))!.split(/\s+/);
     expect(cells('asap').slice(-3, -1)).toEqual(['100.0', '100.0']);
     expect(cells('bound').slice(3, 8)).toEqual(['-', '-', '-', '-', '-']);
@@ -113,11 +113,11 @@ describe('evaluate --bound', () => {
     expect(cells('milp').at(-3)).toBe('0.0');
     // The same command with --json reads the bound from the cache and prints the same figures.
     const j = JSON.parse((await run(...args, '--json')).stdout) as { policies: { name: string; kind: string; gapPct: number; gapToBoundPct: number; decisionMs?: number }[] };
-    expect(j.policies.map((p) => [p.name, p.kind])).toEqual([['asap', 'baseline'], ['cheapest', 'baseline'], ['mpc', 'mpc'], ['mpc-scenarios', 'mpc'], ['bound', 'bound'], ['milp', 'optimum']]);
+    expect(j.policies.map((p) => [p.name, p.kind])).toEqual([['asap', 'baseline'], ['cheapest', 'baseline'], ['precharge', 'baseline'], ['mpc', 'mpc'], ['mpc-scenarios', 'mpc'], ['bound', 'bound'], ['milp', 'optimum']]);
     expect(j.policies[0].gapToBoundPct).toBe(100);
-    expect(j.policies[4].gapToBoundPct).toBe(0);
-    expect(j.policies[4].gapPct.toFixed(1)).toBe(cells('bound').at(-3));
-    expect(j.policies[4].decisionMs).toBeUndefined();
+    expect(j.policies[5].gapToBoundPct).toBe(0);
+    expect(j.policies[5].gapPct.toFixed(1)).toBe(cells('bound').at(-3));
+    expect(j.policies[5].decisionMs).toBeUndefined();
     expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toContain('- **gap to the bound** is Σ(J − LB) / Σ(J_asap − LB)');
     rmSync(dir, { recursive: true, force: true });
   }, 120_000);

@@ -42,7 +42,7 @@ describe('rescoin ledger CLI', () => {
     expect(ev.status, ev.stderr).toBe(0);
     expect(ev.stderr).toMatch(/minted [\d.]+ RSC to alice \(1 days of cheapest\)/);
     const payouts = JSON.parse(readFileSync(join(report, 'payouts.json'), 'utf8'));
-    expect(payouts.policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'milp']);
+    expect(payouts.policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'milp']);
     // days.csv, payouts.json and the ledger hold the same payout.
     const csv = readFileSync(join(report, 'days.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
     const col = csv[0].indexOf('rescoin');
@@ -56,7 +56,7 @@ describe('rescoin ledger CLI', () => {
     expect(again.stderr).toMatch(/day 0 .* already paid to "alice"; nothing was minted/);
     const pick = await run('ledger', 'mint', '--dir', L, '--report', report, '--name', 'bob');
     expect(pick.status).toBe(2);
-    expect(pick.stderr).toContain('--policy: the report has only baseline policies (asap, cheapest, mpc, milp)');
+    expect(pick.stderr).toContain('--policy: the report has only baseline policies (asap, cheapest, precharge, mpc, milp)');
     const m = await json('ledger', 'mint', '--dir', L, '--report', report, '--policy', 'milp', '--name', 'bob');
     expect(m.total).toBe(toMicroRsc(rscOf('milp')));
 

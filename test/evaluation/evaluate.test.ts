@@ -26,7 +26,7 @@ describe('evaluate → report.json', () => {
     expect(report).toEqual(r.report);
     expect(report.days).toEqual({ seed: 4242, count: 2, daySeeds: [heldOutDay(0, 4242), heldOutDay(1, 4242)] });
     expect(report.runs).toEqual([{ dir: run, path: resolve(run), policy: 'q3', algorithm: 'qlearning', seed: 5, episodes: 3 }]);
-    expect(report.policies.map((p) => [p.name, p.kind])).toEqual([['asap', 'baseline'], ['cheapest', 'baseline'], ['mpc', 'mpc'], ['q3', 'run'], ['milp', 'optimum']]);
+    expect(report.policies.map((p) => [p.name, p.kind])).toEqual([['asap', 'baseline'], ['cheapest', 'baseline'], ['precharge', 'baseline'], ['mpc', 'mpc'], ['q3', 'run'], ['milp', 'optimum']]);
     expect(report.policies.map((p) => ({ name: p.name, ...p.stats }))).toEqual(r.policies);
     expect(r.bound).toBeNull();
     for (const p of playedPolicies(report)) {
@@ -40,11 +40,11 @@ describe('evaluate → report.json', () => {
     const s = report.schedule!;
     expect(s.seed).toBe(heldOutDay(0, 4242));
     expect(s.appliances).toEqual(paper.appliances.map((a) => a.name));
-    expect(s.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'q3', 'milp']);
+    expect(s.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'q3', 'milp']);
     // Energy balance of the logged day: what the home draws from the grid over the day is its import.
-    const milp = s.policies[4];
+    const milp = s.policies[5];
     const importKwh = milp.importKw.reduce((a, b) => a + b, 0) / 4;
-    expect(importKwh).toBeCloseTo(playedPolicies(report)[4].days[0].importKwh, 9);
+    expect(importKwh).toBeCloseTo(playedPolicies(report)[5].days[0].importKwh, 9);
     expect(milp.applianceKw.every((x) => x.length === SLOTS)).toBe(true);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toBe(reportMarkdown(report));
     expect(readFileSync(join(out, 'days.csv'), 'utf8')).toBe(daysCsv(report));
@@ -57,7 +57,7 @@ describe('evaluate → report.json', () => {
     const o = { scenario: paper, runs: [], days: 2, seed: HELD_OUT_SEED, out, timeLimitSec: 30, bound: true, boundSamples: 2, mpcSamples: 2, cacheDir };
     const r = await evaluate(o);
     const report = readReport(out);
-    expect(report.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'mpc-scenarios', 'bound', 'milp']);
+    expect(report.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'mpc-scenarios', 'bound', 'milp']);
     const b = reportBound(report)!;
     expect(b).toEqual(r.bound);
     expect(b).toMatchObject({ kind: 'bound', samples: 2, seed: 1, timeLimitSec: 30 });

@@ -122,7 +122,7 @@ describe('rescoin evaluate', () => {
     await train({ scenario: paper, algorithm: 'qlearning', episodes: 16, seed: 7, out: run, resume: false });
     const out = join(tmp(), 'report');
     const r = await evaluate({ scenario: paper, runs: [run], days: 4, seed: 100000, out, timeLimitSec: 60 });
-    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'mpc', 'qrun', 'milp']);
+    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'qrun', 'milp']);
     const byName = Object.fromEntries(r.policies.map((p) => [p.name, p]));
     expect(byName.milp.gapPct).toBe(0);
     expect(byName.asap.gapPct).toBe(100);
@@ -137,10 +137,10 @@ describe('rescoin evaluate', () => {
     const { parquetReadObjects } = await import('hyparquet');
     const buf = readFileSync(join(out, 'days.parquet'));
     const parquetRows = await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) });
-    expect(parquetRows).toHaveLength(20);
+    expect(parquetRows).toHaveLength(24);
     const milpRow = parquetRows.find((x) => x.policy === 'milp' && x.day === 0)!;
     expect(milpRow.score).toBe(r.days.find((x) => x.policy === 'milp' && x.day === 0)!.summary.score);
-    expect(readFileSync(join(out, 'days.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 4 * 5);
+    expect(readFileSync(join(out, 'days.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 4 * 6);
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| qrun |');
   });
 

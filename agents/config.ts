@@ -33,19 +33,30 @@ const teacher = {
   betaStart: z.number().min(0).max(1).default(1),
   betaEnd: z.number().min(0).max(1).default(0),
   betaFraction: z.number().gt(0).max(1).default(0.5),
+  /**
+   * Episodes the teacher labels (0: all). After them the agent acts ε-greedy and learns on: TD
+   * on its own transitions, and the supervised loss on the labels kept (DQfD's pre-training then
+   * fine-tuning, Hester et al. 2018), so the teacher's cost stops while training goes on.
+   */
+  teacherEpisodes: z.number().int().min(0).default(0),
+  /** DQfD's margin, in scaled reward units (cents with rewardScale 100): the label should lead every other allowed action by this much. */
+  margin: z.number().positive().default(0.8),
+  /** Threads the teacher's MPCs run on (training/teacher-pool.ts; 0: one per core, at most one per home). The labels are the same for any number. */
+  teacherThreads: z.number().int().min(0).default(0),
+  /** The teacher MPC's relative MIP gap per re-solve (baseline/mpc.ts; its default is 1e-4). */
+  teacherMipGap: z.number().positive().default(1e-4),
+};
+
+/** DQN's part of learning from a teacher: the supervised loss and its store (agents/dqfd.ts). */
+const dqnTeacher = {
+  ...teacher,
   /** The supervised loss on the labels (dqfd.ts): 'cross-entropy' (Q as logits) or DQfD's large 'margin'. */
   imitationLoss: z.enum(['cross-entropy', 'margin']).default('cross-entropy'),
-  /** DQfD's margin, in scaled reward units (cents with rewardScale 100). */
-  margin: z.number().positive().default(0.8),
   /** Weights of the two losses per update: imitation on a batch of labels, TD on a batch of the agent's own transitions (0: pure imitation). */
   imitationWeight: z.number().min(0).default(1),
   tdWeight: z.number().min(0).default(0),
   /** Labels kept (DAgger aggregates them all: 96 a day). */
   demoBufferSize: z.number().int().positive().default(150_000),
-  /** Threads the teacher's MPCs run on (training/teacher-pool.ts; 0: one per core). The labels are the same for any number. */
-  teacherThreads: z.number().int().min(0).default(0),
-  /** The teacher MPC's relative MIP gap per re-solve (baseline/mpc.ts; its default is 1e-4). */
-  teacherMipGap: z.number().positive().default(1e-4),
 };
 
 export const qlearningConfig = z.object({
@@ -77,6 +88,7 @@ export const qlearningConfig = z.object({
    */
   peakShaping: z.boolean().default(true),
   ...validation(0),
+  ...teacher,
 });
 
 export const dqnConfig = z.object({
@@ -128,7 +140,7 @@ export const dqnConfig = z.object({
   /** Homes stepped together to collect experience (the vector env). */
   numEnvs: z.number().int().positive().default(8),
   ...validation(64),
-  ...teacher,
+  ...dqnTeacher,
 });
 
 export type QLearningConfig = z.output<typeof qlearningConfig>;

@@ -203,6 +203,26 @@ export class QLearningAgent implements Agent {
     return delta * delta;
   }
 
+  /**
+   * A teacher's label (DAgger; training/teacher.ts): DQfD's large-margin loss on the table. Its
+   * subgradient at Q(s, ·) moves the label's entry toward the best other allowed entry + margin,
+   * at the current α, when the label does not lead by the margin already; the TD updates go on
+   * beside it, so the table stays a value where the teacher's choice is clear.
+   */
+  learnDemo(obs: Float32Array, mask: Uint8Array, action: number): void {
+    if (this.config.teacher === 'none') throw new Error("QLearningAgent.learnDemo: this agent's config has teacher 'none'");
+    if (!mask[action]) throw new Error(`QLearningAgent.learnDemo: the label ${action} is not an allowed action of its mask`);
+    const slot = this.slotOf(obs);
+    const key = this.key.keyAt(obs, slot);
+    let q = this.table.get(key);
+    if (!q) this.table.set(key, (q = new Float64Array(this.nActions).fill(this.unseen(slot))));
+    let other = -Infinity;
+    for (let a = 0; a < mask.length; a++) if (mask[a] && a !== action && q[a] > other) other = q[a];
+    if (other === -Infinity) return;
+    const want = other + this.config.margin;
+    if (q[action] < want) q[action] += this.alpha * (want - q[action]);
+  }
+
   endEpisode(): void {
     this.episodes++;
   }

@@ -37,7 +37,7 @@ export const trainCommand = defineCommand({
     teacher: {
       type: 'choice',
       choices: ['none', 'mpc'],
-      description: "DQN: learn from a teacher's labels (DAgger; agents/config.ts's teacher fields): mpc, the model-predictive controller, which sees what the agent sees; none, plain RL. Default: the config's (agents/config.ts)",
+      description: "Learn from a teacher's labels (DAgger; agents/config.ts's teacher fields): mpc, the model-predictive controller, which sees what the agent sees; none, plain RL. Default: the config's (agents/config.ts)",
     },
     config: { type: 'string', description: 'JSON file of hyper-parameters overriding the defaults (agents/config.ts), e.g. {"learningRate": 0.001, "validateEvery": 0}' },
     'checkpoint-minutes': { type: 'number', default: 2, positive: true, description: 'Minutes between checkpoints (one is also written at the end)' },
@@ -54,7 +54,6 @@ export const trainCommand = defineCommand({
     const scenario = scenarioFrom(a.scenario);
     const overrides = a.config === undefined ? {} : readOverrides(a.config);
     if (a.teacher !== undefined) {
-      if (a.agent !== 'dqn') throw new UsageError('--teacher', `only DQN learns from a teacher, not ${a.agent}`);
       overrides.teacher = a.teacher;
     }
     const { train } = await import('../training/train.js');

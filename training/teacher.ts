@@ -4,7 +4,7 @@ import { mix32, SLOTS, type HomeView, type Scenario, type StepInfo, type VectorE
 import { mpcPolicy, type MpcPolicy } from '../baseline/index.js';
 import type { ActionCodec } from '../runtime/index.js';
 import { linearSchedule } from '../agents/agent.js';
-import type { DqnConfig } from '../agents/config.js';
+import type { QLearningConfig } from '../agents/config.js';
 
 /**
  * The teacher of `rescoin train --teacher mpc` (DAgger): one MPC per home of the vector env labels
@@ -68,7 +68,7 @@ export class Teacher {
 }
 
 /** DAgger's β at an episode: the probability that a home plays the teacher's action. */
-export function teacherBeta(c: DqnConfig, episode: number, totalEpisodes: number): number {
+export function teacherBeta(c: Pick<QLearningConfig, 'betaStart' | 'betaEnd' | 'betaFraction'>, episode: number, totalEpisodes: number): number {
   return linearSchedule(c.betaStart, c.betaEnd, c.betaFraction * totalEpisodes, episode);
 }
 

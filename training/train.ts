@@ -9,7 +9,6 @@ import { RunDir, RunDirError, scenarioHash, type LoopState, type RunConfig } fro
 import { validationCallback, type Validation } from './validation.js';
 import { LabelCache, playsTeacher, teacherBeta } from './teacher.js';
 import { TeacherPool } from './teacher-pool.js';
-import type { DqnConfig } from '../agents/config.js';
 
 /**
  * `rescoin train`: one run = one folder (run-dir.ts). Training episode e plays the day
@@ -91,8 +90,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const actionsMD = new Int32Array(n * env.nComponents);
   const scratch = new Int32Array(env.nComponents);
   const losses: number[][] = Array.from({ length: n }, () => []);
-  const dqnConfig = run.algorithm === 'dqn' ? (run.config as DqnConfig) : null;
-  const teacher = dqnConfig && dqnConfig.teacher !== 'none' ? new TeacherPool(o.scenario, n, dqnConfig.teacherMipGap, dqnConfig.teacherThreads) : null;
+  const tc = run.config;
+  const teacher = tc.teacher !== 'none' ? new TeacherPool(o.scenario, n, tc.teacherMipGap, tc.teacherThreads) : null;
   const slotLabels = new Int32Array(n);
   const labelCache = new LabelCache(o.out);
   let teacherDays = 0;
@@ -116,16 +115,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     env.reset(run.seed, round);
     flatMasks(codec, env, masks);
     // With a teacher: this round's labels, from the cache when a run before a resume computed them.
-    const cached = teacher ? labelCache.read(round, n) : null;
-    const labels = teacher ? (cached ?? new Int32Array(n * SLOTS)) : null;
-    if (teacher && !cached) await teacher.startDay(run.seed, round);
-    if (teacher && cached) cachedTeacherDays += n;
-    else if (teacher) teacherDays += n;
-    const beta = dqnConfig && teacher ? teacherBeta(dqnConfig, round * n, rounds * n) : 0;
+    const teaching = teacher !== null && (tc.teacherEpisodes === 0 || round * n < tc.teacherEpisodes);
+    const cached = teaching ? labelCache.read(round, n) : null;
+    const labels = teaching ? (cached ?? new Int32Array(n * SLOTS)) : null;
+    if (teaching && !cached) await teacher.startDay(run.seed, round);
+    if (teaching && cached) cachedTeacherDays += n;
+    else if (teaching) teacherDays += n;
+    const beta = teaching ? teacherBeta(tc, round * n, rounds * n) : 0;
     for (let slot = 0; slot < SLOTS; slot++) {
       // Act: ε-greedy within each home's flat mask, one batch for all homes (greedy under a teacher).
-      const actions = agent.actBatch(env.observations, masks, n, !teacher);
-      if (teacher && labels) {
+      const actions = agent.actBatch(env.observations, masks, n, !teaching);
+      if (teaching && labels) {
         // Label every home's state; a home plays the label with probability β (DAgger).
         if (!cached) await teacher.labels(env, codec, slotLabels);
         for (let i = 0; i < n; i++) {
@@ -138,7 +138,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       prevObs.set(env.observations);
       // Step: every home plays its action (the days end together, at the last slot).
       env.step(unflattenAll(codec, actions, actionsMD, scratch));
-      if (teacher && !cached) teacher.played(actionsMD, env.nComponents);
+      if (teaching && !cached) teacher.played(actionsMD, env.nComponents);
       // Store and learn: one transition per home (shaped rewards when the env is wrapped).
       for (let i = 0; i < n; i++) {
         const done = env.terminated[i] === 1;
@@ -157,7 +157,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
     }
     agent.endEpisode();
-    if (teacher && labels && !cached) labelCache.write(round, labels);
+    if (teaching && labels && !cached) labelCache.write(round, labels);
 
     // Log: one metrics row per episode of the round (the unshaped day).
     const log = logRound(runDir, run, agent, env, round, losses, elapsed());

@@ -234,3 +234,34 @@ describe('QLearningAgent', () => {
     expect(dump(c)).not.toEqual(dump(a));
   });
 });
+
+describe("Q-learning from a teacher's labels (tabular DQfD margin)", () => {
+  it("moves the label's entry toward the best other allowed entry + margin, at α, and leaves a leading label alone", () => {
+    const s = turnTakingHome();
+    const layout = observationLayout(s);
+    const flat = new FlattenAction(makeEnv(s));
+    const nActions = flat.actionSpace.n;
+    const config = qlearningConfig.parse({ teacher: 'mpc', alphaStart: 0.5, alphaEnd: 0.5, margin: 0.8, unseenValue: 'zero' });
+    const agent = new QLearningAgent({ layout, nActions, config, seed: 1, totalEpisodes: 10 });
+    let { observation, info } = flat.reset({ seed: 3 });
+    // Wait until the requests are released (slot 10): a state with a choice.
+    while (info.actionMask.reduce((a, b) => a + b, 0) < 2) ({ observation, info } = flat.step(0));
+    const mask = info.actionMask;
+    const allowed = [...mask.keys()].filter((a) => mask[a]);
+    const label = allowed[allowed.length - 1];
+    // A fresh state reads 0 everywhere: the label moves to 0 + 0.5·(0 + 0.8 − 0) = 0.4, the others stay.
+    agent.learnDemo(observation, mask, label);
+    const q = agent.values(observation);
+    expect(q[label]).toBeCloseTo(0.4, 12);
+    for (const a of allowed) if (a !== label) expect(q[a]).toBe(0);
+    // Again: 0.4 + 0.5·(0.8 − 0.4) = 0.6; then greedy is the label.
+    agent.learnDemo(observation, mask, label);
+    expect(agent.values(observation)[label]).toBeCloseTo(0.6, 12);
+    expect(agent.act(observation, mask, false)).toBe(label);
+    // A label already leading by the margin is left alone.
+    q[label] = 5;
+    agent.learnDemo(observation, mask, label);
+    expect(agent.values(observation)[label]).toBe(5);
+    expect(() => agent.learnDemo(observation, new Uint8Array(nActions), label)).toThrow(/not an allowed action/);
+  });
+});

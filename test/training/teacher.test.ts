@@ -7,6 +7,16 @@ import { flatCodec, loadScenario, makeEnv, noManagementAction, SLOTS, VectorHome
 import { mpcPolicy } from '../../baseline/index.js';
 import { train } from '../../training/train.js';
 import { LabelCache, playsTeacher, Teacher } from '../../training/teacher.js';
+import { TeacherPool } from '../../training/teacher-pool.js';
+import { build } from 'esbuild';
+import { pathToFileURL } from 'node:url';
+
+/** The worker thread's script, bundled from its TypeScript (a worker cannot run .ts); beside node_modules, whose packages it imports. */
+async function workerScript(): Promise<URL> {
+  const out = join(root, 'node_modules', '.cache', 'rescoin-test', 'teacher-worker.mjs');
+  await build({ entryPoints: [join(root, 'training', 'teacher-worker.ts')], bundle: true, format: 'esm', platform: 'node', packages: 'external', outfile: out, logLevel: 'warning' });
+  return pathToFileURL(out);
+}
 
 const paper = loadScenario('paper-apartment');
 const root = join(import.meta.dirname, '..', '..');
@@ -60,6 +70,35 @@ describe('the DAgger teacher (training/teacher.ts)', () => {
       ({ observation, info } = env0.step(a));
     }
   });
+
+  it('labels the same on one thread and on worker threads (replica homes)', async () => {
+    const codec = flatCodec(paper);
+    const run = async (pool: TeacherPool) => {
+      const env = new VectorHomeEnv(paper, 3);
+      env.reset(5, 1);
+      await pool.startDay(5, 1);
+      const all: number[] = [];
+      const acts = new Int32Array(3 * env.nComponents);
+      const labels = new Int32Array(3);
+      for (let t = 0; t < SLOTS; t++) {
+        all.push(...(await pool.labels(env, codec, labels)));
+        // The learner plays the label on home 0 and "no management" on the others.
+        for (let i = 0; i < 3; i++) {
+          const a = acts.subarray(i * env.nComponents, (i + 1) * env.nComponents);
+          if (i === 0) a.set(codec.unflatten(labels[0]));
+          else noManagementAction(env.view(i), a);
+        }
+        env.step(acts);
+        pool.played(acts, env.nComponents);
+      }
+      await pool.close();
+      return all;
+    };
+    const one = await run(new TeacherPool(paper, 3, 1e-4, 1, null));
+    const pool = new TeacherPool(paper, 3, 1e-4, 2, await workerScript());
+    expect(pool.threads).toBe(2);
+    expect(await run(pool)).toEqual(one);
+  }, 300_000);
 
   it('β mixes by a hash of (seed, episode, slot): the same on every call, about β of the home-slots', () => {
     let teacher = 0;

@@ -149,7 +149,7 @@ export class DqnAgent implements Agent {
 
   get epsilon(): number {
     const c = this.config;
-    return linearSchedule(c.epsilonStart, c.epsilonEnd, c.epsilonFraction * this.totalSteps, this.steps_);
+    return linearSchedule(c.epsilonStart ?? (c.teacher === 'none' ? 1 : 0.2), c.epsilonEnd, c.epsilonFraction * this.totalSteps, this.steps_);
   }
 
   /** Allocated on first use, so that a policy loaded for evaluation holds no buffer. */

@@ -45,7 +45,7 @@ describe('imitation losses (agents/dqfd.ts)', () => {
 
 describe('DQN learning from labels', () => {
   it('pure imitation (tdWeight 0) learns a labelled rule; the labels survive save and load', async () => {
-    const config = dqnConfig.parse({ teacher: 'mpc', hidden: [32], learningStarts: 0, trainFrequency: 1, batchSize: 32, learningRate: 1e-2 });
+    const config = dqnConfig.parse({ teacher: 'mpc', tdWeight: 0, imitationLoss: 'cross-entropy', hidden: [32], learningStarts: 0, trainFrequency: 1, batchSize: 32, learningRate: 1e-2 });
     const agent = new DqnAgent({ obsSize: 2, nActions: 3, config, seed: 3, totalSteps: 10_000 });
     const rng = new Rng(9);
     // The teacher's rule: the action is which third of [0, 1) the first feature is in; action 1 is sometimes masked.
@@ -80,7 +80,7 @@ describe('DQN learning from labels', () => {
   });
 
   it('an agent without a teacher refuses labels', () => {
-    const agent = new DqnAgent({ obsSize: 2, nActions: 3, config: dqnConfig.parse({ hidden: [4] }), seed: 1, totalSteps: 10 });
+    const agent = new DqnAgent({ obsSize: 2, nActions: 3, config: dqnConfig.parse({ teacher: 'none', hidden: [4] }), seed: 1, totalSteps: 10 });
     expect(() => agent.learnDemo(new Float32Array(2), Uint8Array.from([1, 1, 1]), 0)).toThrow(/teacher 'none'/);
     agent.dispose();
   });

@@ -10,7 +10,8 @@ import { maskedArgmax, type Transition } from '../../agents/agent.js';
 import { dqnConfig, type DqnConfig } from '../../agents/config.js';
 import { DqnAgent, tdLoss, tdTargets, type Batch } from '../../agents/dqn.js';
 
-const config = (over: Partial<DqnConfig>): DqnConfig => dqnConfig.parse(over);
+// These tests are of DQN's own learning: no teacher (its default is the MPC, agents/config.ts).
+const config = (over: Partial<DqnConfig>): DqnConfig => dqnConfig.parse({ teacher: 'none', ...over });
 
 /** A random mask with at least one allowed action. */
 function randomMask(rng: Rng, n: number, p = 0.4): Uint8Array {

@@ -101,7 +101,7 @@ beforeAll(async () => {
   dqnRun = join(root, 'runs', 'dqn-small');
   qRun = join(root, 'runs', 'q-small');
   // A small DQN trained briefly (as test/training/train.test.ts does), and Q-learning for 300 days.
-  await train({ scenario: paper, algorithm: 'dqn', episodes: 48, seed: 21, out: dqnRun, resume: false, overrides: { hidden: [32, 32], learningStarts: 500 } });
+  await train({ scenario: paper, algorithm: 'dqn', episodes: 48, seed: 21, out: dqnRun, resume: false, overrides: { teacher: 'none', hidden: [32, 32], learningStarts: 500 } });
   await train({ scenario: paper, algorithm: 'qlearning', episodes: 300, seed: 22, out: qRun, resume: false });
 }, 180_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -287,7 +287,7 @@ describe('rescoin export', () => {
   it('the default DQN network fits under 100 KB with uint8 weights', async () => {
     // 8 days with the default config: no update yet (learningStarts), but the default architecture.
     const run = join(root, 'runs', 'dqn-default');
-    await train({ scenario: paper, algorithm: 'dqn', episodes: 8, seed: 23, out: run, resume: false });
+    await train({ scenario: paper, algorithm: 'dqn', episodes: 8, seed: 23, out: run, resume: false, overrides: { teacher: 'none' } });
     const r = await exportPolicy({ run, out: join(root, 'gateway', 'dqn-default-uint8'), quantize: 'uint8' });
     expect(r.manifest.config.hidden).toEqual([128, 128]);
     console.log(`default DQN, uint8: ${r.files.map((f) => `${f.path} ${f.bytes} B`).join(', ')}; ${r.bytes} B in all`);

@@ -22,7 +22,7 @@ const folders: Record<string, string> = {};
 async function exported(s: Scenario, name: string): Promise<string> {
   // 8 days of DQN with a small network: no update yet, but a network whose actions depend on every feature.
   const run = join(root, 'runs', name);
-  await train({ scenario: s, algorithm: 'dqn', episodes: 8, seed: 31, out: run, resume: false, overrides: { hidden: [24] } });
+  await train({ scenario: s, algorithm: 'dqn', episodes: 8, seed: 31, out: run, resume: false, overrides: { teacher: 'none', hidden: [24] } });
   return (await exportPolicy({ run, out: join(root, 'gateway', name) })).dir;
 }
 

@@ -122,7 +122,7 @@ describe('same seed, same result (recorded figures)', () => {
     algorithm: 'dqn' as const,
     episodes: 7,
     seed: 1,
-    overrides: { numEnvs: 2, hidden: [16], bufferSize: 2_000, batchSize: 16, learningStarts: 50, targetUpdateSteps: 20, nStep: 3, peakShaping: true, validateEvery: 3, validationDays: 2 },
+    overrides: { teacher: 'none', numEnvs: 2, hidden: [16], bufferSize: 2_000, batchSize: 16, learningStarts: 50, targetUpdateSteps: 20, nStep: 3, peakShaping: true, validateEvery: 3, validationDays: 2 },
   };
 
   it('DQN, 7 episodes (rounded up to 8) on 2 homes with peak shaping, 3-step returns and validation every 3', async () => {
@@ -138,9 +138,9 @@ describe('same seed, same result (recorded figures)', () => {
     expect(digest(dir)).toEqual(RECORDED.dqn);
   });
 
-  it('DQN on its default 8 homes, one-step, unshaped, 16 episodes', async () => {
+  it('DQN without a teacher on its default 8 homes, one-step, unshaped, 16 episodes', async () => {
     const dir = join(tmp(), 'dqn-defaults');
-    const overrides = { hidden: [16], learningStarts: 200, validateEvery: 8, validationDays: 2 };
+    const overrides = { teacher: 'none', hidden: [16], learningStarts: 200, validateEvery: 8, validationDays: 2 };
     await train({ scenario: paper, algorithm: 'dqn', episodes: 16, seed: 2, out: dir, resume: false, overrides });
     expect(digest(dir)).toEqual(RECORDED.dqnDefaults);
   });

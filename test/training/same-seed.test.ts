@@ -62,8 +62,8 @@ const RECORDED = {
     lastScore: 1.4041536920096132,
     validation: null,
     best: null,
-    model: '84f4c08008b26d03',
-    checkpoint: '106f6c17796c0e6a',
+    model: '7baa3a9965d3c0f1',
+    checkpoint: '3875acf662adbf68',
     episodesDone: 30,
   },
   qlearning: {
@@ -71,8 +71,8 @@ const RECORDED = {
     lastScore: 1.4041536920096132,
     validation: ["episode,mean_score,mean_peak_kw,violations,best", "10,0.03114471866804913,2.9613333333333336,0,1", "20,0.1112280617674692,3.4650000000000003,0,0", "30,0.21769987185412262,3.2520000000000002,0,0", ""].join('\n'),
     best: { episode: 10, meanScore: 0.03114471866804913, meanPeakKw: 2.9613333333333336, violations: 0, dayCount: 3, days: 'daySeed(1, 2000000000 + k), k = 0…2' },
-    model: '397edf12ceb80386',
-    checkpoint: 'dffb0860e74bfc3b',
+    model: 'a51f370b1ac31861',
+    checkpoint: '191374ce98263805',
     episodesDone: 30,
   },
   dqn: {
@@ -80,8 +80,8 @@ const RECORDED = {
     lastScore: 0.670637895648047,
     validation: ["episode,mean_score,mean_peak_kw,violations,best", "4,-0.004624686252304347,3.378,0,1", "6,0.1428157042838803,4.3378250000000005,0,0", "8,0.18570717017192673,4.569000000000001,0,0", ""].join('\n'),
     best: { episode: 4, meanScore: -0.004624686252304347, meanPeakKw: 3.378, violations: 0, dayCount: 2, days: 'daySeed(1, 2000000000 + k), k = 0…1' },
-    model: '73954c0925026d41',
-    checkpoint: '9a334d34da3d66dc',
+    model: 'e81c6e37fe6b6759',
+    checkpoint: '329a717288a936d0',
     episodesDone: 8,
   },
   dqnDefaults: {
@@ -89,8 +89,8 @@ const RECORDED = {
     lastScore: 0.8264074343697717,
     validation: ["episode,mean_score,mean_peak_kw,violations,best", "8,-0.004564575908141466,2.923,0,1", "16,-0.021148032158141483,2.923,0,1", ""].join('\n'),
     best: { episode: 16, meanScore: -0.021148032158141483, meanPeakKw: 2.923, violations: 0, dayCount: 2, days: 'daySeed(2, 2000000000 + k), k = 0…1' },
-    model: '5aca090b73c7fe97',
-    checkpoint: '15688c8595f388c6',
+    model: '7f009160662b5ce4',
+    checkpoint: 'b365f4f0926f3a85',
     episodesDone: 16,
   },
 };

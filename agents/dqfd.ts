@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Rng } from '../env/rng.js';
+import { loadFilled, saveFilled } from './replay.js';
 
 /**
  * Learning from a teacher's labels (DAgger, Ross et al. 2011; DQfD's supervised loss, Hester et
@@ -62,21 +61,11 @@ export class DemoBuffer {
   }
 
   async save(dir: string): Promise<void> {
-    for (const name of DEMO_FILES) {
-      const a = this[name];
-      const used = a.subarray(0, (a.length / this.capacity) * this.size);
-      await writeFile(join(dir, `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
-    }
+    await saveFilled(dir, this, DEMO_FILES, this.capacity, this.size);
   }
 
   async load(dir: string, size: number, pos: number): Promise<void> {
-    for (const name of DEMO_FILES) {
-      const a = this[name];
-      const data = await readFile(join(dir, `${name}.bin`));
-      const expected = (a.byteLength / this.capacity) * size;
-      if (data.byteLength !== expected) throw new Error(`DemoBuffer.load: ${join(dir, name)}.bin has ${data.byteLength} bytes, expected ${expected}`);
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(data);
-    }
+    await loadFilled(dir, this, DEMO_FILES, this.capacity, size, `DemoBuffer.load: ${dir}/`);
     this.size = size;
     this.pos = pos;
   }

@@ -98,24 +98,36 @@ export class ReplayBuffer {
 
   /** Writes the filled part as `dir`/<array>.bin (platform byte order, little-endian everywhere we run). */
   async save(dir: string): Promise<void> {
-    for (const name of BUFFER_FILES) {
-      const a = this[name];
-      const used = a.subarray(0, (a.length / this.capacity) * this.size);
-      await writeFile(join(dir, `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
-    }
+    await saveFilled(dir, this, BUFFER_FILES, this.capacity, this.size);
   }
 
   /** Reads what `save` wrote of a buffer that held `size` transitions and would write the next at `pos`. */
   async load(dir: string, size: number, pos: number): Promise<void> {
-    for (const name of BUFFER_FILES) {
-      const a = this[name];
-      const data = await readFile(join(dir, `${name}.bin`));
-      const expected = (a.byteLength / this.capacity) * size;
-      if (data.byteLength !== expected) throw new Error(`DqnAgent.load: replay/${name}.bin has ${data.byteLength} bytes, expected ${expected}`);
-      new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(data);
-    }
+    await loadFilled(dir, this, BUFFER_FILES, this.capacity, size, 'DqnAgent.load: replay/');
     this.size = size;
     this.pos = pos;
+  }
+}
+
+type Arrays<K extends string> = Record<K, Float32Array | Int32Array | Uint8Array>;
+
+/** The first `size` rows of each array of a ring buffer of `capacity` rows, as `dir`/<name>.bin. */
+export async function saveFilled<K extends string>(dir: string, arrays: Arrays<K>, names: readonly K[], capacity: number, size: number): Promise<void> {
+  for (const name of names) {
+    const a = arrays[name];
+    const used = a.subarray(0, (a.length / capacity) * size);
+    await writeFile(join(dir, `${name}.bin`), new Uint8Array(used.buffer, used.byteOffset, used.byteLength));
+  }
+}
+
+/** Reads what saveFilled wrote of `size` rows back into the arrays; a file of the wrong size is refused, named with `what`. */
+export async function loadFilled<K extends string>(dir: string, arrays: Arrays<K>, names: readonly K[], capacity: number, size: number, what: string): Promise<void> {
+  for (const name of names) {
+    const a = arrays[name];
+    const data = await readFile(join(dir, `${name}.bin`));
+    const expected = (a.byteLength / capacity) * size;
+    if (data.byteLength !== expected) throw new Error(`${what}${name}.bin has ${data.byteLength} bytes, expected ${expected}`);
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength).set(data);
   }
 }
 

@@ -139,7 +139,7 @@ const summary = {
   atOrBelowBetterMpc: mean <= refs.betterMpc.gapPct,
 };
 
-const path = writeResults('train', {
+const path = writeResults(algorithm === 'dqn' ? 'train' : `train-${algorithm}`, {
   scenario: s.id,
   heldOutDays: `daySeed(${HELD_OUT_SEED}, d), d = 0…${DAYS - 1}`,
   backend,

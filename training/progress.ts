@@ -2,11 +2,15 @@ import cliProgress from 'cli-progress';
 import { SLOTS } from '../env/index.js';
 import type { TrainCallback } from './callbacks.js';
 
-/** A progress bar on stderr (SB3's ProgressBarCallback): recent return, ε, loss and steps/s. */
+/**
+ * A progress bar on stderr (SB3's ProgressBarCallback): recent return, ε, loss and steps/s. While a
+ * teacher labels the days (agents/config.ts teacherEpisodes) the bar says so: those days are the
+ * slow ones, and the ETA, taken from them, is then too long.
+ */
 export function progressCallback(): TrainCallback {
   const bar = new cliProgress.SingleBar(
     {
-      format: ' {bar} {value}/{total} episodes | return {ret} | ε {eps} | loss {loss} | {sps} steps/s | ETA {eta_formatted}',
+      format: ' {bar} {value}/{total} episodes{phase} | return {ret} | ε {eps} | loss {loss} | {sps} steps/s | ETA {eta_formatted}',
       hideCursor: true,
       noTTYOutput: true,
       notTTYSchedule: 10_000,
@@ -18,9 +22,13 @@ export function progressCallback(): TrainCallback {
   let t0 = 0;
   let lastYield = 0;
   let steps = 0;
+  const phase = (ctx: Parameters<NonNullable<TrainCallback['onStart']>>[0], episodesDone: number) => {
+    const c = ctx.run.config;
+    return c.teacher !== 'none' && (c.teacherEpisodes === 0 || episodesDone < c.teacherEpisodes) ? ` (the ${c.teacher} teaches${c.teacherEpisodes ? ` the first ${c.teacherEpisodes}` : ''})` : '';
+  };
   return {
     onStart(ctx, episodesDone) {
-      bar.start(ctx.totalEpisodes, episodesDone, { ret: '-', eps: ctx.agent.epsilon.toFixed(3), loss: '-', sps: '-' });
+      bar.start(ctx.totalEpisodes, episodesDone, { phase: phase(ctx, episodesDone), ret: '-', eps: ctx.agent.epsilon.toFixed(3), loss: '-', sps: '-' });
       t0 = lastYield = performance.now();
     },
     async onEpisodeEnd(ctx, round) {
@@ -28,6 +36,7 @@ export function progressCallback(): TrainCallback {
       steps += round.returns.length * SLOTS;
       const recent = returns.slice(-20);
       bar.update(round.episodesDone, {
+        phase: phase(ctx, round.episodesDone),
         ret: (recent.reduce((a, b) => a + b, 0) / recent.length).toFixed(4),
         eps: ctx.agent.epsilon.toFixed(3),
         loss: round.meanLoss === null ? '-' : round.meanLoss.toExponential(2),

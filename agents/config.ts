@@ -22,44 +22,41 @@ const validation = (validateEvery: number, validationDays: number) => ({
  * TD targets. The teacher is the MPC (baseline/mpc.ts), which sees what the agent sees and no more:
  * imitating the hindsight MILP would teach foresight the agent cannot have.
  */
-const teacher = {
-  /** 'mpc': learn from the MPC's labels; 'none': plain RL. DQN's default is 'mpc' (dqnTeacher), Q-learning's 'none'. */
-  teacher: z.enum(['none', 'mpc']).default('none'),
+const teacher = (d: { teacher: 'none' | 'mpc'; teacherEpisodes: number; betaEnd: number }) => ({
+  /**
+   * 'mpc': learn from the MPC's labels; 'none': plain RL. DQN's default is 'mpc': with the MPC's
+   * labels on the first 128 days (β = 1) and DQfD's margin beside TD after them, seed 1 reached
+   * 22.8 % on the 30 held-out days against 38.4 % without (both 1,024 days; docs/agents.md has the
+   * other tries: DAgger with cross-entropy, β < 1). Q-learning's is 'none'.
+   */
+  teacher: z.enum(['none', 'mpc']).default(d.teacher),
   /**
    * Probability that a home plays the teacher's action rather than the agent's (DAgger's β), from
    * betaStart to betaEnd over the first betaFraction of the episodes. β = 1 is behaviour cloning;
-   * β < 1 visits the agent's own states, where its mistakes lead, and gets them labelled.
+   * β < 1 visits the agent's own states, where its mistakes lead, and gets them labelled. DQN keeps
+   * β = 1 (betaEnd 1): lowering it to 0 over the teacher's days did worse (validation J 0.10–0.15 €
+   * against 0.05).
    */
   betaStart: z.number().min(0).max(1).default(1),
-  betaEnd: z.number().min(0).max(1).default(0),
+  betaEnd: z.number().min(0).max(1).default(d.betaEnd),
   betaFraction: z.number().gt(0).max(1).default(0.5),
   /**
-   * Episodes the teacher labels (0: all). After them the agent acts ε-greedy and learns on: TD
-   * on its own transitions, and the supervised loss on the labels kept (DQfD's pre-training then
-   * fine-tuning, Hester et al. 2018), so the teacher's cost stops while training goes on.
+   * Episodes the teacher labels (0: all; DQN 128). After them the agent acts ε-greedy and learns
+   * on: TD on its own transitions, and the supervised loss on the labels kept (DQfD's pre-training
+   * then fine-tuning, Hester et al. 2018), so the teacher's cost stops while training goes on.
    */
-  teacherEpisodes: z.number().int().min(0).default(0),
+  teacherEpisodes: z.number().int().min(0).default(d.teacherEpisodes),
   /** DQfD's margin, in scaled reward units (cents with rewardScale 100): the label should lead every other allowed action by this much. */
   margin: z.number().positive().default(0.8),
   /** Threads the teacher's MPCs run on (training/teacher-pool.ts; 0: one per core, at most one per home). The labels are the same for any number. */
   teacherThreads: z.number().int().min(0).default(0),
   /** The teacher MPC's relative MIP gap per re-solve (baseline/mpc.ts; its default is 1e-4). */
   teacherMipGap: z.number().positive().default(1e-4),
-};
+});
 
 /** DQN's part of learning from a teacher: the supervised loss and its store (agents/dqfd.ts). */
 const dqnTeacher = {
-  ...teacher,
-  /**
-   * On by default: with the MPC's labels on the first 128 days (β = 1) and DQfD's margin beside TD
-   * after them, seed 1 reached 22.8 % on the 30 held-out days against 38.4 % without (both 1,024
-   * days; docs/agents.md has the other tries: DAgger with cross-entropy, β < 1).
-   */
-  teacher: z.enum(['none', 'mpc']).default('mpc'),
-  teacherEpisodes: z.number().int().min(0).default(128),
-  /** β = 1: the teacher plays the days it labels; lowering it to 0 over the teacher's days did worse (validation J 0.10–0.15 € against 0.05). */
-  betaStart: z.number().min(0).max(1).default(1),
-  betaEnd: z.number().min(0).max(1).default(1),
+  ...teacher({ teacher: 'mpc', teacherEpisodes: 128, betaEnd: 1 }),
   /** The supervised loss on the labels (dqfd.ts): DQfD's large 'margin', or 'cross-entropy' (Q as logits: pure imitation only). */
   imitationLoss: z.enum(['cross-entropy', 'margin']).default('margin'),
   /** Weights of the two losses per update: imitation on a batch of labels, TD on a batch of the agent's own transitions (0: pure imitation). */
@@ -98,7 +95,7 @@ export const qlearningConfig = z.object({
    */
   peakShaping: z.boolean().default(true),
   ...validation(0, 16),
-  ...teacher,
+  ...teacher({ teacher: 'none', teacherEpisodes: 0, betaEnd: 0 }),
 });
 
 export const dqnConfig = z.object({

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import { SLOTS } from '../env/index.js';
-import type { TrainCallback } from './callbacks.js';
+import type { TrainCallback, TrainContext } from './callbacks.js';
+import { teaches } from './teacher.js';
 
 /**
  * A progress bar on stderr (SB3's ProgressBarCallback): recent return, ε, loss and steps/s. While a
@@ -22,9 +23,9 @@ export function progressCallback(): TrainCallback {
   let t0 = 0;
   let lastYield = 0;
   let steps = 0;
-  const phase = (ctx: Parameters<NonNullable<TrainCallback['onStart']>>[0], episodesDone: number) => {
+  const phase = (ctx: TrainContext, episodesDone: number) => {
     const c = ctx.run.config;
-    return c.teacher !== 'none' && (c.teacherEpisodes === 0 || episodesDone < c.teacherEpisodes) ? ` (the ${c.teacher} teaches${c.teacherEpisodes ? ` the first ${c.teacherEpisodes}` : ''})` : '';
+    return teaches(c, episodesDone) ? ` (the ${c.teacher} teaches${c.teacherEpisodes ? ` the first ${c.teacherEpisodes}` : ''})` : '';
   };
   return {
     onStart(ctx, episodesDone) {

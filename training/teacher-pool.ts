@@ -22,23 +22,37 @@ interface Remote {
 }
 
 export class TeacherPool {
-  private readonly local: Teacher;
-  private readonly remotes: Remote[];
+  /** The MPCs and the worker threads, made at the first startDay: a run whose labels are all cached, or past the teacher's days, starts none. */
+  private started: { local: Teacher; remotes: Remote[] } | null = null;
   /** Threads labelling (this one included). */
   readonly threads: number;
 
   /** threads 0: one per core, at most one per home. */
-  constructor(scenario: Scenario, n: number, mipRelGap: number, threads = 0, workerUrl: URL | null = defaultWorkerUrl()) {
+  constructor(
+    private readonly scenario: Scenario,
+    private readonly n: number,
+    private readonly mipRelGap: number,
+    threads = 0,
+    private readonly workerUrl: URL | null = defaultWorkerUrl(),
+  ) {
     const wanted = threads > 0 ? threads : availableParallelism();
     this.threads = workerUrl ? Math.max(1, Math.min(n, wanted)) : 1;
+  }
+
+  private start(): { local: Teacher; remotes: Remote[] } {
+    const { scenario, n, mipRelGap } = this;
     const shares = Array.from({ length: this.threads }, (_, k) => Array.from({ length: n }, (_, i) => i).filter((i) => i % this.threads === k));
-    this.local = new Teacher(scenario, n, mipRelGap, shares[0]);
-    this.remotes = shares.slice(1).map((homes) => {
+    const remotes = shares.slice(1).map((homes): Remote => {
       const data: TeacherWorkerData = { scenario, n, mipRelGap, homes };
-      const worker = new Worker(workerUrl!, { workerData: data });
+      const worker = new Worker(this.workerUrl!, { workerData: data });
       worker.unref();
       return { worker, homes, pending: null };
     });
+    return { local: new Teacher(scenario, n, mipRelGap, shares[0]), remotes };
+  }
+
+  private get parts(): { local: Teacher; remotes: Remote[] } {
+    return (this.started ??= this.start());
   }
 
   private send(r: Remote, m: TeacherRequest): void {
@@ -62,15 +76,17 @@ export class TeacherPool {
 
   /** Start round `round` of run seed `seed`: every home's first day of it (VectorHomeEnv.reset). */
   async startDay(seed: number, round: number): Promise<void> {
-    for (const r of this.remotes) if (r.pending) await this.receive(r);
-    for (const r of this.remotes) this.send(r, { type: 'start', seed, round });
-    await this.local.startDay();
+    const { local, remotes } = this.parts;
+    for (const r of remotes) if (r.pending) await this.receive(r);
+    for (const r of remotes) this.send(r, { type: 'start', seed, round });
+    await local.startDay();
   }
 
   /** Every home's label now (flat actions, into out). */
   async labels(env: VectorEnv, codec: ActionCodec, out: Int32Array): Promise<Int32Array> {
-    this.local.labelHomes(env, codec, out);
-    for (const r of this.remotes) {
+    const { local, remotes } = this.parts;
+    local.labelHomes(env, codec, out);
+    for (const r of remotes) {
       const labels = await this.receive(r);
       for (const i of r.homes) out[i] = labels[i];
     }
@@ -79,11 +95,12 @@ export class TeacherPool {
 
   /** What every home played (n × components); the workers step their replicas and label the next slot. */
   played(actions: Int32Array, nComponents: number): void {
-    this.local.playedAll(actions, nComponents);
-    for (const r of this.remotes) this.send(r, { type: 'step', actions: actions.slice() });
+    const { local, remotes } = this.parts;
+    local.playedAll(actions, nComponents);
+    for (const r of remotes) this.send(r, { type: 'step', actions: actions.slice() });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.remotes.map((r) => r.worker.terminate()));
+    if (this.started) await Promise.all(this.started.remotes.map((r) => r.worker.terminate()));
   }
 }

@@ -14,7 +14,8 @@ import type { QLearningConfig } from '../agents/config.js';
  */
 
 export class Teacher {
-  private readonly mpcs: MpcPolicy[];
+  /** One MPC per home of this teacher's share (an MPC builds its habit samplers when made). */
+  private readonly mpcs = new Map<number, MpcPolicy>();
   private readonly info: StepInfo[];
   /** The homes this teacher labels (all n by default; a share of them in a worker thread, teacher-pool.ts). */
   readonly homes: number[];
@@ -26,13 +27,13 @@ export class Teacher {
     homes?: number[],
   ) {
     this.homes = homes ?? Array.from({ length: n }, (_, i) => i);
-    this.mpcs = Array.from({ length: n }, () => mpcPolicy(scenario, { mipRelGap }));
+    for (const i of this.homes) this.mpcs.set(i, mpcPolicy(scenario, { mipRelGap }));
     this.info = Array.from({ length: n }, () => ({ slot: 0, actionMask: new Uint8Array(0), violations: 0, home: null as unknown as HomeView }));
   }
 
   /** Call at the start of each round's day. */
   async startDay(): Promise<void> {
-    for (const i of this.homes) await this.mpcs[i].reset?.(this.info[i]);
+    for (const i of this.homes) await this.mpc(i).reset?.(this.info[i]);
   }
 
   /** Labels of this teacher's homes now, into out[i]. */
@@ -53,18 +54,24 @@ export class Teacher {
     info.slot = view.slot;
     info.home = view;
     const o = env.observations.subarray(i * env.obsSize, (i + 1) * env.obsSize);
-    return codec.flatten(this.mpcs[i].act(o, info));
+    return codec.flatten(this.mpc(i).act(o, info));
   }
 
   /** What home i played (components). */
   played(i: number, components: ArrayLike<number>): void {
-    this.mpcs[i].played?.(components);
+    this.mpc(i).played?.(components);
   }
 
-  /** Re-solves so far in this day, over all homes. */
-  get solves(): number {
-    return this.mpcs.reduce((sum, m) => sum + m.solveMs.length, 0);
+  private mpc(i: number): MpcPolicy {
+    const m = this.mpcs.get(i);
+    if (!m) throw new Error(`Teacher: home ${i} is not in this teacher's share (${this.homes.join(', ')})`);
+    return m;
   }
+}
+
+/** Whether the teacher labels episode `episode` (config.teacherEpisodes: the first ones; 0: all). */
+export function teaches(c: Pick<QLearningConfig, 'teacher' | 'teacherEpisodes'>, episode: number): boolean {
+  return c.teacher !== 'none' && (c.teacherEpisodes === 0 || episode < c.teacherEpisodes);
 }
 
 /** DAgger's β at an episode: the probability that a home plays the teacher's action. */

@@ -7,7 +7,7 @@ import { flatMasks, logRound, newRunConfig, numEnvs, resolveConfig, roundPlan, t
 import { progressCallback } from './progress.js';
 import { RunDir, RunDirError, scenarioHash, type LoopState, type RunConfig } from './run-dir.js';
 import { validationCallback, type Validation } from './validation.js';
-import { LabelCache, playsTeacher, teacherBeta } from './teacher.js';
+import { LabelCache, playsTeacher, teacherBeta, teaches } from './teacher.js';
 import { TeacherPool } from './teacher-pool.js';
 
 /**
@@ -115,7 +115,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     env.reset(run.seed, round);
     flatMasks(codec, env, masks);
     // With a teacher: this round's labels, from the cache when a run before a resume computed them.
-    const teaching = teacher !== null && (tc.teacherEpisodes === 0 || round * n < tc.teacherEpisodes);
+    const teaching = teacher !== null && teaches(tc, round * n);
     const cached = teaching ? labelCache.read(round, n) : null;
     const labels = teaching ? (cached ?? new Int32Array(n * SLOTS)) : null;
     if (teaching && !cached) await teacher.startDay(run.seed, round);

@@ -189,9 +189,15 @@ export class QLearningAgent implements Agent {
     return this.config.unseenValue === 'slot-mean' ? this.prior[slot] : 0;
   }
 
+  /** Q(s, ·) to update: the table's row, made at the slot's unseen value when the state is new. */
+  private row(key: string, slot: number): Float64Array {
+    let q = this.table.get(key);
+    if (!q) this.table.set(key, (q = new Float64Array(this.nActions).fill(this.unseen(slot))));
+    return q;
+  }
+
   private update(x: Step): number {
-    let q = this.table.get(x.key);
-    if (!q) this.table.set(x.key, (q = new Float64Array(this.nActions).fill(this.unseen(x.slot))));
+    const q = this.row(x.key, x.slot);
     const nextQ = x.nextKey === null ? null : this.table.get(x.nextKey);
     const next = x.nextKey === null ? 0 : nextQ ? maskedMax(nextQ, x.nextMask) : x.nextMask.includes(1) ? this.unseen((x.slot + 1) % SLOTS) : 0;
     const target = x.reward * this.config.rewardScale + this.config.gamma * next;
@@ -214,8 +220,7 @@ export class QLearningAgent implements Agent {
     if (!mask[action]) throw new Error(`QLearningAgent.learnDemo: the label ${action} is not an allowed action of its mask`);
     const slot = this.slotOf(obs);
     const key = this.key.keyAt(obs, slot);
-    let q = this.table.get(key);
-    if (!q) this.table.set(key, (q = new Float64Array(this.nActions).fill(this.unseen(slot))));
+    const q = this.row(key, slot);
     let other = -Infinity;
     for (let a = 0; a < mask.length; a++) if (mask[a] && a !== action && q[a] > other) other = q[a];
     if (other === -Infinity) return;

@@ -1,7 +1,8 @@
 import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, playDay, trainingDay, type Policy } from '../env/index.js';
-import { asapPolicy, DEFAULT_TRIP_QUANTILE, mpcPolicy, solveDay, type MpcOptions } from '../baseline/index.js';
+import { asapPolicy, DEFAULT_TRIP_QUANTILE, mpcPolicy, type MpcOptions } from '../baseline/index.js';
 import { gapPct } from '../evaluation/stats.js';
 import { median, writeResults } from './common.js';
+import { optimum, playAll } from './refs.js';
 
 /**
  * `npm run bench:mpc`: the MPC's gap to J* and its compute over the 30 held-out days, for both
@@ -37,12 +38,8 @@ function timed(p: Policy, ms: number[]): Policy {
 
 const env = makeEnv(s);
 const days = Array.from({ length: DAYS }, (_, d) => drawDay(s, onTraining ? trainingDay(1, d) : heldOutDay(d)));
-const jStar: number[] = [];
-const jAsap: number[] = [];
-for (const day of days) {
-  jStar.push((await solveDay(s, day)).score);
-  jAsap.push((await playDay(env, asapPolicy(), day)).summary.score);
-}
+const { jStar } = await optimum(s, days);
+const jAsap = (await playAll(env, asapPolicy(), days)).j;
 const results: Record<string, unknown>[] = [];
 const variants = modes.flatMap((forecast): { forecast: typeof forecast; tripQuantile: number | null | undefined }[] => (forecast === 'expected' ? quantiles.map((tripQuantile) => ({ forecast, tripQuantile })) : [{ forecast, tripQuantile: undefined }]));
 for (const { forecast, tripQuantile } of variants) {

@@ -1,7 +1,8 @@
-import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, playDay, trainingDay, type Day, type Policy } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, prechargePolicy, solveDay, PRECHARGE_DEFAULTS, type PrechargeParams } from '../baseline/index.js';
+import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, trainingDay, type Day, type Policy } from '../env/index.js';
+import { asapPolicy, cheapestPolicy, prechargePolicy, PRECHARGE_DEFAULTS, type PrechargeParams } from '../baseline/index.js';
 import { gapPct } from '../evaluation/stats.js';
 import { writeResults } from './common.js';
+import { optimum, playAll } from './refs.js';
 
 /**
  * `npm run bench:rule`: tunes the pre-charge rule (baseline/precharge.ts) by a grid search on the
@@ -27,16 +28,9 @@ const GRID = {
 
 const env = makeEnv(s);
 
-async function scores(policy: Policy, days: Day[]): Promise<{ j: number[]; violations: number }> {
-  const j: number[] = [];
-  let violations = 0;
-  for (const day of days) {
-    const played = await playDay(env, policy, day);
-    j.push(played.summary.score);
-    violations += played.summary.violations;
-  }
-  return { j, violations };
-}
+/** J of each day and the violations, on the bench's one env. */
+const scores = (policy: Policy, days: Day[]) => playAll(env, policy, days);
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 const t0 = performance.now();
@@ -66,13 +60,7 @@ const defaultsTrain = mean((await scores(prechargePolicy(s), training)).j);
 console.log(`training days mean J: asap ${asapTrain.toFixed(5)}, cheapest ${cheapestTrain.toFixed(5)}, precharge defaults ${defaultsTrain.toFixed(5)} €`);
 
 const held = Array.from({ length: DAYS }, (_, d) => drawDay(s, heldOutDay(d)));
-const jStar: number[] = [];
-const unproven: number[] = [];
-for (const [d, day] of held.entries()) {
-  const r = await solveDay(s, day, { timeLimitSec: TIME_LIMIT });
-  jStar.push(r.score);
-  if (r.status !== 'optimal') unproven.push(d);
-}
+const { jStar, unprovenDays: unproven } = await optimum(s, held, TIME_LIMIT);
 const jAsap = (await scores(asapPolicy(), held)).j;
 const results: Record<string, unknown>[] = [];
 const played: [string, Policy, PrechargeParams | null][] = [

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, type Day, type Policy } from '../env/index.js';
+import { drawDay, HELD_OUT_SEED, heldOutDay, loadScenario, makeEnv, type Day, type Policy } from '../env/index.js';
 import type { Algorithm } from '../agents/agent.js';
 import { gapPct } from '../evaluation/stats.js';
 import { initBackend } from '../models/backend.js';
@@ -82,7 +82,7 @@ const days: Day[] = Array.from({ length: DAYS }, (_, d) => drawDay(s, heldOutDay
 log(`bench:train: ${algorithm}, ${episodes} episodes, seeds ${seeds.join(', ')}, curve every ${every} episodes on ${DAYS} held-out days, backend ${backend}`);
 const refs: References = await references(s, days, { timeLimitSec, scenarios: playScenarios, log });
 const evaluate = async (p: Policy) => {
-  const r = await playAll(s, p, days);
+  const r = await playAll(makeEnv(s), p, days);
   return { gapPct: gapPct(r.j, refs.jStar, refs.jAsap), violations: r.violations };
 };
 const targets = { rule: refs.rule.gapPct, mpc: refs.betterMpc.gapPct, twenty: 20 };

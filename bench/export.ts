@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { drawDay, flatCodec, heldOutDay, loadScenario, makeEnv, playDay, type Day } from '../env/index.js';
-import { asapPolicy, solveDay } from '../baseline/index.js';
+import { drawDay, flatCodec, heldOutDay, loadScenario, makeEnv, type Day } from '../env/index.js';
+import { asapPolicy } from '../baseline/index.js';
 import { maskedArgmax } from '../agents/agent.js';
 import { initBackend } from '../models/backend.js';
 import { loadQNet } from '../models/qnet.js';
@@ -14,6 +14,7 @@ import { exportPolicy, QUANTIZATIONS } from '../export/export.js';
 import { quantizeModel } from '../models/weights.js';
 import { train } from '../training/train.js';
 import { median, writeResults } from './common.js';
+import { optimum, playAll } from './refs.js';
 
 /**
  * Gateway export (issue 5), one thread:
@@ -158,16 +159,11 @@ const plainUint8AgreementPct = Math.round((10000 * plainSame) / n) / 100;
 const days: Day[] = Array.from({ length: 10 }, (_, d) => drawDay(s, heldOutDay(d)));
 const env = makeEnv(s);
 const flat = flatCodec(s);
-const jStar: number[] = [];
-const jAsap: number[] = [];
-for (const day of days) {
-  jStar.push((await solveDay(s, day)).score);
-  jAsap.push((await playDay(env, asapPolicy(), day)).summary.score);
-}
+const { jStar } = await optimum(s, days);
+const jAsap = (await playAll(env, asapPolicy(), days)).j;
 const exportedGap = async (p: LoadedPolicy) => {
-  const scores: number[] = [];
-  for (const day of days) scores.push((await playDay(env, { name: 'exported', act: (o, info) => flat.unflatten(p.act(o, flat.flatMask(info.home))) }, day)).summary.score);
-  return Math.round(100 * gapPct(scores, jStar, jAsap)) / 100;
+  const { j } = await playAll(env, { name: 'exported', act: (o, info) => flat.unflatten(p.act(o, flat.flatMask(info.home))) }, days);
+  return Math.round(100 * gapPct(j, jStar, jAsap)) / 100;
 };
 
 const policies = { none: f32, float16: await load(exported.float16.dir), uint8: await load(exported.uint8.dir) };

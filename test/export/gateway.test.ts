@@ -30,11 +30,13 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'rescoin-gateway-'));
   folders.paper = await exported(loadScenario('paper-apartment'), 'paper');
   folders.v2h = await exported(loadScenario('paper-apartment-v2h'), 'v2h');
-}, 120_000);
+  // A home of real base-load days (issue 14): the gateway reads the day's base load as the env draws it.
+  folders.b1 = await exported(loadScenario('citylearn-b1'), 'b1');
+}, 180_000);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('gateway replay', () => {
-  for (const name of ['paper', 'v2h']) {
+  for (const name of ['paper', 'v2h', 'b1']) {
     it(`${name}: replaying 12 days recorded with the policy in control, through the bundled policy.mjs controller, gives the environment's observations, masks and actions`, async () => {
       const home = await loadGatewayHome(folders[name]);
       const features = home.policy.manifest.observation.features;

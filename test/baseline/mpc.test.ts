@@ -37,8 +37,20 @@ describe('mpc', () => {
     expect(differed).toBeGreaterThan(1);
   }, 300_000);
 
+  it('is non-anticipative on a home of real base-load days (the base redrawn after t too)', async () => {
+    const s = loadScenario('citylearn-b3');
+    const rng = new Rng(22);
+    for (let n = 0; n < 3; n++) {
+      const a = drawDay(s, 7100 + n);
+      const t = rng.int(24, 72);
+      const b = redrawAfter(s, a, t, rng);
+      expect(b.baseKw.slice(t + 1)).not.toEqual(a.baseKw.slice(t + 1));
+      expect(await actions(s, b, t, EXACT), `day ${a.seed}, t=${t}`).toEqual(await actions(s, a, t, EXACT));
+    }
+  }, 300_000);
+
   it('plays within the rules and returns −J; J* ≤ its J; it re-solves when a request is released', async () => {
-    for (const id of ['paper-apartment', 'paper-apartment-v2h']) {
+    for (const id of ['paper-apartment', 'paper-apartment-v2h', 'citylearn-b1']) {
       const s = loadScenario(id);
       const env = makeEnv(s);
       const mpc = mpcPolicy(s, EXACT);

@@ -103,7 +103,7 @@ export function dayRange(first: string, last: string): LocalDay[] {
   return out;
 }
 
-/** The local time of an instant; tz null keeps the wall time as written (its own offset). */
+/** The local time of a wall time (ms as if UTC) that is the instant utcMs somewhere. */
 export function localOfWall(wallMs: number, utcMs: number, resolution: WallResolution = 'exact'): LocalTime {
   const date = isoDate(wallMs);
   const minute = Math.floor((wallMs - Date.parse(`${date}T00:00:00Z`)) / 60_000);

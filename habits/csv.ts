@@ -90,7 +90,8 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 export function numberCell(t: CsvTable, row: CsvRow, col: number, allowMissing = false): number {
   const raw = row.cells[col] ?? '';
   if (allowMissing && (raw === '' || raw === 'NA')) return NaN;
-  const text = t.decimalComma ? raw.replace(',', '.') : raw;
+  // In a decimal-comma file a dot is a thousands separator or a mistake: refused rather than guessed.
+  const text = t.decimalComma ? (raw.includes('.') ? '?' : raw.replace(',', '.')) : raw;
   if (!NUMBER.test(text)) throw new InputError(t.file, row.line, t.header[col], raw, t.decimalComma ? 'a number (decimal comma, e.g. 29,87)' : 'a number (e.g. 1.25)');
   return Number(text);
 }

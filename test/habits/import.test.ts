@@ -70,6 +70,19 @@ describe('sessions', () => {
   });
 });
 
+describe('norway format', () => {
+  const head = 'session_ID;Garage_ID;User_ID;User_type;Shared_ID;Start_plugin;Start_plugin_hour;End_plugout;End_plugout_hour;El_kWh;Duration_hours\r\n';
+  it('reads decimal commas and Oslo wall times, keeps private sessions only', () => {
+    const path = fixture('norway.csv', `${head}1;G;u1;Private;NA;06.05.2024 18:47;18;07.05.2024 07:00;7;10,8;12,2\r\n2;G;s1;Shared;S1;06.05.2024 10:00;10;06.05.2024 11:00;11;3,5;1\r\n`);
+    const o = readInputs({ norway: [path] }, { tz: 'Asia/Tokyo' });
+    expect(o.sessions.map((s) => [s.user, s.plugIn.slot, s.plugOut.slot, s.kwh])).toEqual([['u1', 75, 28, 10.8]]);
+  });
+  it('names the bad decimal-comma number', () => {
+    const path = fixture('norway-bad.csv', `${head}1;G;u1;Private;NA;06.05.2024 18:47;18;07.05.2024 07:00;7;10.8;12,2\r\n`);
+    expect(errorOf(() => readInputs({ norway: [path] })).message).toBe(`${path}:2: column El_kWh: got "10.8"; a number (decimal comma, e.g. 29,87)`);
+  });
+});
+
 describe('meter', () => {
   it('nets import and export into load, fills a missing hour and says so', () => {
     const rows = Array.from({ length: 24 }, (_, h) => h)

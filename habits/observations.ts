@@ -43,6 +43,8 @@ export interface EvSession {
   plugOut: LocalDay & { slot: number };
   kwh: number;
   at: Where;
+  /** Hours plugged in (plug-out instant − plug-in instant); optional, added by the importers. */
+  hours?: number;
 }
 
 /** One local day of a meter: 24 hourly mean powers, kW (= kWh per hour); PV null when not metered. */
@@ -50,6 +52,8 @@ export interface MeterDay {
   day: LocalDay;
   loadKw: number[];
   pvKw: number[] | null;
+  /** True when pvKw is per kWp of installed PV (CityLearn), not the home's own array. */
+  pvPerKwp?: boolean;
 }
 
 /** Something the importer did that the user should know: a daylight-saving day, a filled or dropped hour. */

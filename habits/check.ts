@@ -154,7 +154,11 @@ const fmt = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digit
 /** The table the CLI prints: frequencies as shares, distributions as means (slots as hh:mm). */
 export function checkTable(r: CheckResult): string {
   const head = ['item', 'quantity', 'day', 'n data', 'data', 'model', 'KS'];
-  const time = (slot: number) => (Number.isFinite(slot) ? `${String(Math.floor(slot / 4)).padStart(2, '0')}:${String(Math.round((slot % 4) * 15)).padStart(2, '0')}` : '-');
+  const time = (slot: number) => {
+    if (!Number.isFinite(slot)) return '-';
+    const minutes = Math.round(slot * 15);
+    return `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  };
   const value = (row: CheckRow, x: number) => (row.ks === null ? fmt(x, 3) : row.quantity === 'tripKwh' ? `${fmt(x, 2)} kWh` : time(x));
   const body = r.rows.map((row) => [row.item, row.quantity, row.day, String(row.nData), value(row, row.data), value(row, row.model), row.ks === null ? '' : fmt(row.ks, 3)]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const folders = ['runtime', 'env', 'baseline', 'agents', 'models', 'training', 'evaluation', 'export', 'ledger', 'community', 'cli'];
+const folders = ['runtime', 'env', 'baseline', 'agents', 'models', 'training', 'evaluation', 'export', 'ledger', 'habits', 'community', 'cli'];
 const allowed = {
   runtime: [],
   env: ['runtime'],
@@ -14,6 +14,8 @@ const allowed = {
   evaluation: ['runtime', 'env', 'baseline', 'agents', 'models', 'training'],
   export: ['runtime', 'env', 'baseline', 'agents', 'models', 'training', 'evaluation'],
   ledger: ['env'],
+  // The habits fitter and its check (DESIGN.md, Habits): reads logs, writes scenarios, draws days and plots.
+  habits: ['runtime', 'env', 'training', 'evaluation'],
   community: folders.filter((f) => f !== 'community' && f !== 'cli'),
   cli: folders.filter((f) => f !== 'cli'),
 };

@@ -71,7 +71,7 @@ export function drawTrips(s: Scenario, day: Day, samples: number, seed = 1): Tri
   const rng = new Rng(daySeed(day.seed, seed));
   return Array.from({ length: samples }, () => {
     const zArrival = rng.normal();
-    return tripDraw(ev, d.departure, zArrival, rng.normal());
+    return tripDraw(ev, d.departure, zArrival, rng.normal(), day.weekend);
   });
 }
 

@@ -26,6 +26,9 @@ const HABIT_DRAWS = 2000;
 export class MpcMemory {
   weekend = false;
   readonly pvKw = new Float64Array(SLOTS);
+  /** The base load read so far; later slots are forecast at the scenario's mean base-load day. */
+  readonly baseKw = new Float64Array(SLOTS);
+  private seenTo = -1;
   /** Per appliance: the release and deadline of its request once seen (null: none seen). */
   readonly seen: (Request | null)[];
   /** Per appliance: the slots its cycle ran in. */
@@ -52,6 +55,8 @@ export class MpcMemory {
   observe(t: number, h: HomeView, weekend: boolean, pvNowKw: number, lastEv: number): void {
     if (t === 0) this.begin(h, weekend);
     this.pvKw[t] = pvNowKw;
+    this.baseKw[t] = h.baseKw;
+    this.seenTo = t;
     this.s.appliances.forEach((a, i) => {
       if (t > 0 && h.remaining[i] < this.prevRemaining[i]) this.ran[i].push(t - 1);
       this.prevRemaining[i] = h.remaining[i];
@@ -66,6 +71,13 @@ export class MpcMemory {
     }
     this.wasHome = e.home;
     this.prevSoc = e.socKwh;
+  }
+
+  /** The day's base load as known now: the readings up to the last slot seen, the scenario's mean after. */
+  forecastBase(): Float64Array {
+    const b = Float64Array.from(this.s.baseMeanKw);
+    b.set(this.baseKw.subarray(0, this.seenTo + 1));
+    return b;
   }
 
   private begin(h: HomeView, weekend: boolean): void {
@@ -90,7 +102,8 @@ export class MpcMemory {
 
 /** The habits' unconditional draws, to condition on what has not happened by slot t. */
 export class HabitSampler {
-  private readonly releases: Int32Array[];
+  /** releases[w][i]: appliance i's release draws on a weekday (w = 0) or a weekend day (w = 1), from the same normal numbers. */
+  private readonly releases: Int32Array[][];
   private readonly zArrival: Float64Array;
   private readonly zEnergy: Float64Array;
   /** The scenario's mean PV per slot over its profile days, kW (the forecast beyond the observation's). */
@@ -98,7 +111,8 @@ export class HabitSampler {
 
   constructor(readonly s: Scenario) {
     const rng = new Rng(0x3c0f);
-    this.releases = s.appliances.map((a) => Int32Array.from({ length: HABIT_DRAWS }, () => releaseSlot(a, rng.normal())));
+    const zRelease = s.appliances.map(() => Float64Array.from({ length: HABIT_DRAWS }, () => rng.normal()));
+    this.releases = [false, true].map((weekend) => s.appliances.map((a, i) => Int32Array.from(zRelease[i], (z) => releaseSlot(a, z, weekend))));
     this.zArrival = Float64Array.from({ length: HABIT_DRAWS }, () => rng.normal());
     this.zEnergy = Float64Array.from({ length: HABIT_DRAWS }, () => rng.normal());
     this.climatePvKw = new Float64Array(SLOTS);
@@ -109,21 +123,21 @@ export class HabitSampler {
   laterRequest(i: number, t: number, weekend: boolean): { p: number; releases: number[] } {
     const a = this.s.appliances[i];
     const ask = weekend ? a.habits.weekendProbability : a.habits.weekdayProbability;
-    const releases = Array.from(this.releases[i]).filter((r) => r > t);
+    const releases = Array.from(this.releases[weekend ? 1 : 0][i]).filter((r) => r > t);
     const late = releases.length / HABIT_DRAWS;
     const p = ask * late > 0 ? (ask * late) / (1 - ask + ask * late) : 0;
     return { p, releases };
   }
 
   /** Trips (return slot after t, energy) the habits give, given the departure. */
-  laterTrips(departure: number, t: number): { arrival: number; tripKwh: number }[] {
+  laterTrips(departure: number, t: number, weekend: boolean): { arrival: number; tripKwh: number }[] {
     const ev = this.s.ev!;
     const out: { arrival: number; tripKwh: number }[] = [];
     for (let k = 0; k < HABIT_DRAWS; k++) {
-      const d = tripDraw(ev, departure, this.zArrival[k], this.zEnergy[k]);
+      const d = tripDraw(ev, departure, this.zArrival[k], this.zEnergy[k], weekend);
       if (d.arrival > t) out.push(d);
     }
-    return out.length ? out : [{ arrival: Math.min(SLOTS - 1, t + 1), tripKwh: tripDraw(ev, departure, 0, 0).tripKwh }];
+    return out.length ? out : [{ arrival: Math.min(SLOTS - 1, t + 1), tripKwh: tripDraw(ev, departure, 0, 0, weekend).tripKwh }];
   }
 }
 
@@ -148,7 +162,7 @@ export function expectedFuture(m: MpcMemory, hs: HabitSampler, t: number, tripQu
   });
   let trip = null;
   if (m.trip && m.arrival < 0) {
-    const trips = hs.laterTrips(m.departure, t);
+    const trips = hs.laterTrips(m.departure, t, m.weekend);
     const pick = (xs: number[]) => (tripQuantile === null ? mean(xs) : quantile(xs, tripQuantile));
     trip = { arrival: Math.round(Math.max(t + 1, pick(trips.map((x) => x.arrival)))), tripKwh: pick(trips.map((x) => x.tripKwh)) };
   }
@@ -167,7 +181,7 @@ export function sampledFuture(m: MpcMemory, hs: HabitSampler, t: number, rng: Rn
   });
   let trip = null;
   if (m.trip && m.arrival < 0) {
-    const trips = hs.laterTrips(m.departure, t);
+    const trips = hs.laterTrips(m.departure, t, m.weekend);
     trip = trips[rng.int(0, trips.length - 1)];
   }
   return { requests, trip };
@@ -208,9 +222,9 @@ export function forecastDay(m: MpcMemory, pvKw: Float64Array, f: Future): Day {
     const tripKwh = !trip ? 0 : m.arrival >= 0 ? m.tripKwh : f.trip!.tripKwh;
     const home = new Uint8Array(SLOTS).fill(1);
     if (trip) home.fill(0, m.departure, arrival);
-    const headroomKw = evHeadroom(s, spec, s.fixedKw);
+    const headroomKw = evHeadroom(s, spec, s.baseMaxKw);
     const plan = { trip, departure: m.departure, targetKwh: m.targetKwh, headroomKw, soc0Kwh: m.soc0Kwh };
     ev = { soc0Kwh: m.soc0Kwh, trip, departure: m.departure, arrival, tripKwh, targetKwh: m.targetKwh, home, headroomKw, floorKwh: evFloors(spec, plan) };
   }
-  return completeDay(s, { seed: 0, dayType: m.weekend ? 6 : 1, weekend: m.weekend, pvDay: -1, pvKw, baseKw: s.fixedKw, requests, ev });
+  return completeDay(s, { seed: 0, dayType: m.weekend ? 6 : 1, weekend: m.weekend, pvDay: -1, pvKw, baseKw: m.forecastBase(), requests, ev });
 }

@@ -1,4 +1,4 @@
-import { DT, evLevelThatFits, evPowerFits, type HomeView, type Policy, type Scenario } from '../env/index.js';
+import { DT, habitMean, evLevelThatFits, evPowerFits, type HomeView, type Policy, type Scenario } from '../env/index.js';
 
 /**
  * The pre-charge rule: a hand-written policy that knows the peak and the F.O.2 term matter more
@@ -59,7 +59,9 @@ export function prechargePolicy(scenario: Scenario, params: Partial<PrechargePar
   const ev = scenario.ev;
   // The habits' trip energy, capped as the day draws it (env/day.ts tripDraw): the rule's whole forecast.
   const habitTargetKwh = ev ? ev.habits.targetSocFraction * ev.capacityKwh : 0;
-  const expectedTripKwh = ev ? Math.min(ev.habits.tripKwh.mean, habitTargetKwh - ev.socMinKwh) : 0;
+  // A week's mean: the rule does not read the day type.
+  const tripMean = ev ? (5 * habitMean(ev.habits.tripKwh, false) + 2 * habitMean(ev.habits.tripKwh, true)) / 7 : 0;
+  const expectedTripKwh = ev ? Math.min(tripMean, habitTargetKwh - ev.socMinKwh) : 0;
   const stepKwh = ev ? ev.chargeStepKw * ev.chargeEfficiency * DT : 0;
   let out = new Int32Array(0);
 

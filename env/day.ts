@@ -3,6 +3,7 @@ import { Rng } from './rng.js';
 import { DT, SLOTS } from './time.js';
 import { HomeCore } from './core.js';
 import { noManagementAction } from './rules.js';
+import { drawHabit, habitSupport } from './habits.js';
 
 /**
  * One day's realisation: what the prosumer asks for and what the weather gives. `reset({ seed })`
@@ -73,7 +74,7 @@ function drawRequest(s: Scenario, i: number, weekend: boolean, rng: Rng): Reques
   const asked = rng.float() < p;
   const z = rng.normal();
   if (!asked) return null;
-  const release = releaseSlot(a, z);
+  const release = releaseSlot(a, z, weekend);
   return { appliance: i, release, deadline: release + a.window[1] - a.window[0] };
 }
 
@@ -84,18 +85,21 @@ function drawRequest(s: Scenario, i: number, weekend: boolean, rng: Rng): Reques
 export const RELEASE_SDS = 4;
 const releaseShift = (sd: number, z: number) => Math.round(sd * clamp(z, -RELEASE_SDS, RELEASE_SDS));
 
-/** The release slot the habits give for a standard normal draw z (the window keeps its length). */
-export function releaseSlot(a: ApplianceSpec, z: number): number {
-  return clamp(a.window[0] + releaseShift(a.habits.releaseSdSlots, z), 0, SLOTS - (a.window[1] - a.window[0] + 1));
+/** The release slot the habits give for a standard normal draw z on a day of the given type (the window keeps its length). */
+export function releaseSlot(a: ApplianceSpec, z: number, weekend: boolean): number {
+  const last = SLOTS - (a.window[1] - a.window[0] + 1);
+  const h = a.habits;
+  if ('releaseSlot' in h) return clamp(drawHabit(h.releaseSlot, weekend, z, true), 0, last);
+  return clamp(a.window[0] + releaseShift(h.releaseSdSlots, z), 0, last);
 }
 
 /** The return slot and the trip's energy the habits give for standard normal draws (drawEv's rules). */
-export function tripDraw(ev: EvSpec, departure: number, zArrival: number, zEnergy: number): { arrival: number; tripKwh: number } {
+export function tripDraw(ev: EvSpec, departure: number, zArrival: number, zEnergy: number, weekend: boolean): { arrival: number; tripKwh: number } {
   const h = ev.habits;
-  const arr = clamp(Math.round(h.arrivalSlot.mean + h.arrivalSlot.sd * zArrival), h.arrivalSlot.min, h.arrivalSlot.max);
+  const arr = drawHabit(h.arrivalSlot, weekend, zArrival, true);
   const targetKwh = h.targetSocFraction * ev.capacityKwh;
   // The car leaves with at least the target, so a trip up to target − socMin keeps the SoC ≥ socMin.
-  const tripKwh = Math.min(clamp(h.tripKwh.mean + h.tripKwh.sd * zEnergy, h.tripKwh.min, h.tripKwh.max), targetKwh - ev.socMinKwh);
+  const tripKwh = Math.min(drawHabit(h.tripKwh, weekend, zEnergy, false), targetKwh - ev.socMinKwh);
   return { arrival: clamp(Math.max(arr, departure + 1), 1, SLOTS - 1), tripKwh };
 }
 
@@ -103,12 +107,20 @@ export function tripDraw(ev: EvSpec, departure: number, zArrival: number, zEnerg
 export function possibleWindow(s: Scenario, i: number): [number, number] {
   const a = s.appliances[i];
   const length = a.window[1] - a.window[0] + 1;
-  const reach = releaseShift(a.habits.releaseSdSlots, RELEASE_SDS);
+  const h = a.habits;
+  if ('releaseSlot' in h) {
+    const [lo, hi] = habitSupport(h.releaseSlot, true);
+    return [clamp(lo, 0, SLOTS - length), clamp(hi, 0, SLOTS - length) + length - 1];
+  }
+  const reach = releaseShift(h.releaseSdSlots, RELEASE_SDS);
   const from = clamp(a.window[0] - reach, 0, SLOTS - length);
   return [from, clamp(a.window[0] + reach, 0, SLOTS - length) + length - 1];
 }
 
-/** The worst-case EV headroom of every slot (see EvDay.headroomKw), from the habits alone. */
+/**
+ * The worst-case EV headroom of every slot (see EvDay.headroomKw), from the habits alone: `baseKw`
+ * is the scenario's highest base load per slot (Scenario.baseMaxKw), not the day's, which is not known ahead.
+ */
 export function evHeadroom(s: Scenario, ev: EvSpec, baseKw: Float64Array): Float64Array {
   const h = new Float64Array(SLOTS);
   const windows = s.appliances.map((_, i) => possibleWindow(s, i));
@@ -146,15 +158,15 @@ export function evFloors(ev: EvSpec, d: Pick<EvDay, 'trip' | 'departure' | 'targ
 /** The evening floor's deficit when the car comes back with `socKwh` at slot `arrival` (core.ts). */
 export const evArrivalDeficit = (d: Pick<EvDay, 'floorKwh'>, arrival: number, socKwh: number): number => Math.max(0, d.floorKwh[arrival] - socKwh);
 
-function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, baseKw: Float64Array, rng: Rng): EvDay {
+function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, rng: Rng): EvDay {
   const h = ev.habits;
   const soc0Kwh = ev.capacityKwh * (h.initialSocFraction.min + (h.initialSocFraction.max - h.initialSocFraction.min) * rng.float());
   let trip = rng.float() < (weekend ? h.weekendTripProbability : h.weekdayTripProbability);
-  const dep = clamp(Math.round(h.departureSlot.mean + h.departureSlot.sd * rng.normal()), h.departureSlot.min, h.departureSlot.max);
+  const dep = drawHabit(h.departureSlot, weekend, rng.normal(), true);
   const zArrival = rng.normal();
-  const { arrival: arr, tripKwh } = tripDraw(ev, dep, zArrival, rng.normal());
+  const { arrival: arr, tripKwh } = tripDraw(ev, dep, zArrival, rng.normal(), weekend);
   const targetKwh = h.targetSocFraction * ev.capacityKwh;
-  const headroomKw = evHeadroom(s, ev, baseKw);
+  const headroomKw = evHeadroom(s, ev, s.baseMaxKw);
   let floorKwh = evFloors(ev, { trip, departure: dep, targetKwh, headroomKw, soc0Kwh });
   // The plan is known at 00:00: a target the contract cannot reach by the departure keeps the car home.
   if (trip && floorKwh[0] > soc0Kwh + 1e-9) {
@@ -167,19 +179,21 @@ function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, baseKw: Float64Array,
 }
 
 /**
- * Draw day `seed` of a scenario: the weekday and PV from one day of the profile year, each
- * appliance's request from its habits, the EV's trip. Deterministic in (scenario, seed).
+ * Draw day `seed` of a scenario: the weekday, PV and base load from one date of the profile year,
+ * each appliance's request from its habits, the EV's trip. Deterministic in (scenario, seed).
  */
 export function drawDay(s: Scenario, seed: number): Day {
   const rng = new Rng(seed);
-  const pvDay = rng.int(0, s.pvDays.length - 1);
-  const typed = s.pvDayTypes[pvDay];
+  const dates = Math.max(s.pvDays.length, s.baseDays.length);
+  const date = rng.int(0, dates - 1);
+  const pvDay = s.pvDays.length > 1 ? date : 0;
+  const baseDay = s.baseDays.length > 1 ? date : 0;
+  const typed = s.pvDayTypes[pvDay] || s.baseDayTypes[baseDay];
   const dayType = typed >= 1 && typed <= 7 ? typed : rng.int(1, 7);
   const weekend = dayType >= 6;
   const requests = s.appliances.map((_, i) => drawRequest(s, i, weekend, rng));
-  const baseKw = s.fixedKw;
-  const ev = s.ev ? drawEv(s, s.ev, weekend, baseKw, rng) : null;
-  return completeDay(s, { seed, dayType, weekend, pvDay, pvKw: s.pvDays[pvDay], baseKw, requests, ev });
+  const ev = s.ev ? drawEv(s, s.ev, weekend, rng) : null;
+  return completeDay(s, { seed, dayType, weekend, pvDay: date, pvKw: s.pvDays[pvDay], baseKw: s.baseDays[baseDay], requests, ev });
 }
 
 /**

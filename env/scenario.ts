@@ -1,18 +1,22 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { dirname, join, resolve, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { DT, SLOTS, SLOTS_PER_HOUR } from './time.js';
+import { distributionSchema, habitSupport, histogramSchema, isHistogram, type Distribution } from './habits.js';
+import { csvProfileSchema, envelope, findCsv, loadCsvDays, ProfileError } from './profiles.js';
+import { ExtendsError, mergeScenario, resolveExtends, resolveExtendsRef, type Resolved } from './extends.js';
 
 /**
- * The scenario: everything that makes one home. Every number the paper does not give carries a
- * `source` next to it in the JSON file. Units: kW, kWh, €, RSC; slots are 0..95.
+ * The scenario: everything that makes one home. Units: kW, kWh, €, RSC; slots are 0..95. Every
+ * number the paper does not give carries a `source` next to it in the built-in files (a test keeps
+ * them there); a user's own scenario may leave them out.
  */
 
 const slot = z.number().int().min(0).max(SLOTS - 1);
 const nonNeg = z.number().min(0);
 const fraction = z.number().min(0).max(1);
-const source = z.string().min(1);
+const source = z.string().min(1).optional();
 
 const tableIRow = z.object({
   device: z.string(),
@@ -30,7 +34,6 @@ const band = z.object({
   slots: z.array(z.tuple([slot, slot])).min(1),
 });
 
-const habitSpread = z.object({ mean: z.number(), sd: nonNeg, min: z.number(), max: z.number() });
 
 const appliance = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
@@ -41,13 +44,21 @@ const appliance = z.object({
   cycleSource: source,
   /** The paper's window (Table III), inclusive, zero-based: where the habit centres the request. */
   window: z.tuple([slot, slot]),
-  habits: z.object({
-    /** Probability that the prosumer asks for this activity on a weekday / a weekend day. */
-    weekdayProbability: fraction,
-    weekendProbability: fraction,
-    /** Standard deviation (slots) of the release slot around window[0]; the window keeps its length. */
-    releaseSdSlots: nonNeg,
-  }),
+  habits: z.union([
+    z.object({
+      /** Probability that the prosumer asks for this activity on a weekday / a weekend day. */
+      weekdayProbability: fraction,
+      weekendProbability: fraction,
+      /** Standard deviation (slots) of the release slot around window[0]; the window keeps its length. */
+      releaseSdSlots: nonNeg,
+    }),
+    z.object({
+      weekdayProbability: fraction,
+      weekendProbability: fraction,
+      /** The release slot as a histogram over slots (env/habits.ts); the window keeps its length. */
+      releaseSlot: z.object({ histogram: histogramSchema }),
+    }),
+  ]),
 });
 
 const ev = z.object({
@@ -67,9 +78,10 @@ const ev = z.object({
   habits: z.object({
     weekdayTripProbability: fraction,
     weekendTripProbability: fraction,
-    departureSlot: habitSpread,
-    arrivalSlot: habitSpread,
-    tripKwh: habitSpread,
+    /** First slot away, first slot back, and the battery energy the trip takes (env/habits.ts forms). */
+    departureSlot: distributionSchema,
+    arrivalSlot: distributionSchema,
+    tripKwh: distributionSchema,
     /** SoC at 00:00, uniform in [min, max] as a fraction of capacity. */
     initialSocFraction: z.object({ min: fraction, max: fraction }),
     /** SoC the prosumer needs at departure, fraction of capacity. */
@@ -79,17 +91,8 @@ const ev = z.object({
 });
 
 const pvProfile = z.union([
-  z.object({
-    /** A year of hourly values in a CSV under data/; each day draws one of its days. */
-    csv: z.string(),
-    column: z.string(),
-    /** Multiplier from the column's unit to kW per kWp. */
-    scale: z.number().positive(),
-    /** Optional column with the day of week, 1 = Monday … 7 = Sunday. */
-    dayTypeColumn: z.string().optional(),
-    /** Rows to skip at the top so that row 0 is hour 00:00-01:00 of a day. */
-    skipRows: z.number().int().min(0).default(0),
-  }),
+  /** A year of hourly values (kW per kWp after `scale`); each day draws one of its days. */
+  csvProfileSchema,
   z.object({ hourlyKwPerKwp: z.array(nonNeg).length(24) }),
 ]);
 
@@ -98,6 +101,8 @@ export const scenarioSchema = z
     id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
     name: z.string(),
     description: z.string(),
+    /** What `rescoin habits fit` read to make this file (inputs with their SHA-256). */
+    fit: z.record(z.string(), z.unknown()).optional(),
     tableI: z
       .object({ rows: z.array(tableIRow).min(1), totalW: z.number().positive(), source })
       .optional(),
@@ -109,6 +114,11 @@ export const scenarioSchema = z
       source,
     }),
     pv: z.object({ peakKw: nonNeg, profile: pvProfile, source }),
+    /**
+     * Real base-load days (kWh per hour = kW after `scale`), added to the fixed loads: a day takes
+     * the base-load day and the PV day of the same date (the same index), so load and PV stay correlated.
+     */
+    baseLoad: z.object({ profile: csvProfileSchema, source }).optional(),
     fixedLoads: z.array(
       z.object({
         id: z.string(),
@@ -167,8 +177,20 @@ export const scenarioSchema = z
     const swap = s.tariff.feedInEurPerKwh + s.rescoin.valueEur * (s.rescoin.perKwhExported - s.rescoin.perKwhSelfConsumed);
     if (!(swap < minPrice))
       issue(['tariff', 'feedInEurPerKwh'], `feed-in price plus the RESCoin export premium (${swap.toFixed(6)} €/kWh) must stay below the cheapest import price ${minPrice} €/kWh`, s.tariff.feedInEurPerKwh);
+    const wholeSlots = (d: Distribution, path: (string | number)[]) => {
+      if (!isHistogram(d)) return;
+      const h = d.histogram;
+      if (!Number.isInteger(h.start) || !Number.isInteger(h.width)) issue([...path, 'histogram'], 'a slot histogram needs an integer start and width', { start: h.start, width: h.width });
+      const [lo, hi] = habitSupport(d, true);
+      if (lo < 0 || hi > SLOTS - 1) issue([...path, 'histogram'], `a slot histogram must stay in slots 0..${SLOTS - 1}; its bins with weight reach ${lo}..${hi}`, { start: h.start, width: h.width });
+    };
+    s.appliances.forEach((a, i) => {
+      if ('releaseSlot' in a.habits) wholeSlots(a.habits.releaseSlot, ['appliances', i, 'habits', 'releaseSlot']);
+    });
     if (s.ev) {
       const e = s.ev;
+      wholeSlots(e.habits.departureSlot, ['ev', 'habits', 'departureSlot']);
+      wholeSlots(e.habits.arrivalSlot, ['ev', 'habits', 'arrivalSlot']);
       if (e.v2h && e.dischargeSteps === 0) issue(['ev', 'dischargeSteps'], 'v2h is true but there are no discharge steps', 0);
       if (!e.v2h && e.dischargeSteps !== 0) issue(['ev', 'dischargeSteps'], 'discharge steps need v2h: true', e.dischargeSteps);
       const margin = e.capacityKwh - e.chargeStepKw * e.chargeEfficiency * 0.25;
@@ -212,6 +234,15 @@ export interface Scenario extends ScenarioSpec {
   /** PV days: each is 96 slots of kW for this home's peakKw; `dayTypes[i]` 1 = Mon … 7 = Sun, or 0. */
   readonly pvDays: Float64Array[];
   readonly pvDayTypes: Uint8Array;
+  /**
+   * Base-load days, kW per slot: the fixed loads plus the base-load day of the same index as the PV
+   * day (just the fixed loads, one day, without `baseLoad`); the day types when PV gives none.
+   */
+  readonly baseDays: Float64Array[];
+  readonly baseDayTypes: Uint8Array;
+  /** Per slot, the largest base load of any day (what the contract and the EV's headroom must allow) and the mean (a forecast). */
+  readonly baseMaxKw: Float64Array;
+  readonly baseMeanKw: Float64Array;
   /** Largest power of each appliance's cycle, kW. */
   readonly applianceMaxKw: Float64Array;
 }
@@ -246,8 +277,27 @@ export function formatIssues(where: string, error: z.ZodError): string {
   return `${where}: invalid scenario\n${lines.join('\n')}`;
 }
 
-/** Validate raw scenario data and precompute its per-slot arrays. `where` names it in errors. */
-export function parseScenario(raw: unknown, where = 'scenario'): Scenario {
+/** The computed fields of a Scenario: what parseScenario adds to the validated spec (never hashed, never written). */
+export const COMPUTED_FIELDS = ['priceKwh', 'fixedKw', 'pvDays', 'pvDayTypes', 'baseDays', 'baseDayTypes', 'baseMaxKw', 'baseMeanKw', 'applianceMaxKw'] as const;
+
+export interface ParseOptions {
+  /** Folders where the scenario's CSV paths are looked up before data/ (nearest first). */
+  dirs?: readonly string[];
+}
+
+/**
+ * Validate raw scenario data and precompute its per-slot arrays. `where` names it in errors. A raw
+ * object with `extends` is merged onto what it extends first (a path relative to `dirs[0]`, else
+ * to the current folder).
+ */
+export function parseScenario(raw: unknown, where = 'scenario', opts: ParseOptions = {}): Scenario {
+  let dirs = opts.dirs ?? [];
+  if (raw !== null && typeof raw === 'object' && 'extends' in raw) {
+    const { extends: ref, ...own } = raw as Record<string, unknown>;
+    const chain = resolveRef(ref, dirs[0] ?? resolve('.'), where);
+    raw = mergeScenario(chain.raw, own);
+    dirs = [...dirs, ...chain.dirs];
+  }
   const res = scenarioSchema.safeParse(raw, { reportInput: true });
   if (!res.success) throw new ScenarioError(formatIssues(where, res.error));
   const spec = res.data;
@@ -256,68 +306,68 @@ export function parseScenario(raw: unknown, where = 'scenario'): Scenario {
   const fixedKw = new Float64Array(SLOTS);
   for (const f of spec.fixedLoads)
     for (let t = 0; t < SLOTS; t++) fixedKw[t] += f.profileKw.length === 24 ? f.profileKw[Math.floor(t / SLOTS_PER_HOUR)] : f.profileKw[t];
-  const { days, dayTypes } = loadPvDays(spec, where);
+  const csv = (file: string, field: string) => findCsv(file, dirs, dataDir(), `${where}: invalid scenario\n  ${field}`);
+  let pv: { days: Float64Array[]; dayTypes: Uint8Array };
+  let base: { days: Float64Array[]; dayTypes: Uint8Array } = { days: [fixedKw], dayTypes: new Uint8Array(1) };
+  try {
+    pv = loadPvDays(spec, csv);
+    if (spec.baseLoad) {
+      const p = spec.baseLoad.profile;
+      const load = loadCsvDays(p, csv(p.csv, 'baseLoad.profile.csv'), 1, 'baseLoad.profile');
+      base = { days: load.days.map((d) => d.map((x, t) => x + fixedKw[t])), dayTypes: load.dayTypes };
+    }
+  } catch (e) {
+    if (e instanceof ProfileError) throw new ScenarioError(e.message.startsWith(where) ? e.message : `${where}: invalid scenario\n  ${e.message}`);
+    throw e;
+  }
+  if (base.days.length > 1 && pv.days.length > 1 && base.days.length !== pv.days.length)
+    throw new ScenarioError(`${where}: invalid scenario\n  baseLoad.profile: got ${base.days.length} days, but pv.profile has ${pv.days.length}; a day takes both from the same date, so they need as many days`);
+  const { max: baseMaxKw, mean: baseMeanKw } = envelope(base.days);
   const applianceMaxKw = Float64Array.from(spec.appliances, (a) => Math.max(...a.cycleKw));
-  const scenario: Scenario = { ...spec, priceKwh, fixedKw, pvDays: days, pvDayTypes: dayTypes, applianceMaxKw };
+  const scenario: Scenario = { ...spec, priceKwh, fixedKw, pvDays: pv.days, pvDayTypes: pv.dayTypes, baseDays: base.days, baseDayTypes: base.dayTypes, baseMaxKw, baseMeanKw, applianceMaxKw };
   checkPhysics(scenario, where);
   return scenario;
 }
 
+/** The scenario that `ref` (an id or a path relative to `dir`) names, with its own extends applied. */
+function resolveRef(ref: unknown, dir: string, where: string): Resolved {
+  try {
+    return resolveExtendsRef(ref, dir, builtinPath, listScenarios);
+  } catch (e) {
+    if (e instanceof ExtendsError) throw new ScenarioError(`${where}: invalid scenario\n  extends: ${e.message}`);
+    throw e;
+  }
+}
+
+/** A built-in scenario's file, or null. */
+function builtinPath(id: string): string | null {
+  const path = join(dataDir(), 'scenarios', `${id}.json`);
+  return existsSync(path) ? path : null;
+}
+
 /**
- * Limits that need the arrays: appliances alone never exceed the contract (so only the EV is ever
- * limited by it, see env/home.ts), and PV never exceeds the export limit (curtailment is not modelled).
+ * Limits that need the arrays: appliances alone never exceed the contract on any base-load day (so
+ * only the EV is ever limited by it, see env/home.ts), and PV never exceeds the export limit
+ * (curtailment is not modelled).
  */
 function checkPhysics(s: Scenario, where: string): void {
   const applianceSum = s.applianceMaxKw.reduce((a, b) => a + b, 0);
-  const worst = Math.max(...s.fixedKw) + applianceSum;
+  const worst = Math.max(...s.baseMaxKw) + applianceSum;
   if (worst > s.grid.contractKw)
-    throw new ScenarioError(`${where}: invalid scenario\n  grid.contractKw: got ${s.grid.contractKw}; fixed loads plus every appliance at its cycle peak reach ${worst.toFixed(3)} kW, which must fit under the contract`);
+    throw new ScenarioError(`${where}: invalid scenario\n  grid.contractKw: got ${s.grid.contractKw}; the base load at its highest plus every appliance at its cycle peak reach ${worst.toFixed(3)} kW, which must fit under the contract`);
   const pvMax = Math.max(0, ...s.pvDays.map((d) => Math.max(...d)));
   if (pvMax > s.grid.exportLimitKw + 1e-9)
     throw new ScenarioError(`${where}: invalid scenario\n  pv.peakKw: got ${s.pv.peakKw}; PV reaches ${pvMax.toFixed(3)} kW, above grid.exportLimitKw ${s.grid.exportLimitKw} (curtailment is not modelled)`);
 }
 
-const csvCache = new Map<string, string[][]>();
-function readCsv(path: string): string[][] {
-  let rows = csvCache.get(path);
-  if (!rows) {
-    rows = readFileSync(path, 'utf8').trim().split(/\r?\n/).map((l) => l.split(','));
-    csvCache.set(path, rows);
-  }
-  return rows;
-}
-
-function loadPvDays(spec: ScenarioSpec, where: string): { days: Float64Array[]; dayTypes: Uint8Array } {
+function loadPvDays(spec: ScenarioSpec, csv: (file: string, field: string) => string): { days: Float64Array[]; dayTypes: Uint8Array } {
   const p = spec.pv.profile;
   if ('hourlyKwPerKwp' in p) {
     const day = new Float64Array(SLOTS);
     for (let t = 0; t < SLOTS; t++) day[t] = p.hourlyKwPerKwp[Math.floor(t / SLOTS_PER_HOUR)] * spec.pv.peakKw;
     return { days: [day], dayTypes: new Uint8Array(1) };
   }
-  const path = join(dataDir(), p.csv);
-  if (!existsSync(path)) throw new ScenarioError(`${where}: invalid scenario\n  pv.profile.csv: got "${p.csv}"; no such file under data/`);
-  const rows = readCsv(path);
-  const header = rows[0];
-  const col = header.indexOf(p.column);
-  if (col < 0) throw new ScenarioError(`${where}: invalid scenario\n  pv.profile.column: got "${p.column}"; expected one of ${header.join(', ')}`);
-  const dayCol = p.dayTypeColumn ? header.indexOf(p.dayTypeColumn) : -1;
-  if (p.dayTypeColumn && dayCol < 0)
-    throw new ScenarioError(`${where}: invalid scenario\n  pv.profile.dayTypeColumn: got "${p.dayTypeColumn}"; expected one of ${header.join(', ')}`);
-  const body = rows.slice(1 + p.skipRows);
-  const nDays = Math.floor(body.length / 24);
-  const days: Float64Array[] = [];
-  const dayTypes = new Uint8Array(nDays);
-  for (let d = 0; d < nDays; d++) {
-    const day = new Float64Array(SLOTS);
-    for (let h = 0; h < 24; h++) {
-      const v = Number(body[d * 24 + h][col]);
-      if (!Number.isFinite(v)) throw new ScenarioError(`${where}: ${p.csv} line ${2 + p.skipRows + d * 24 + h}, column ${p.column}: not a number`);
-      for (let k = 0; k < SLOTS_PER_HOUR; k++) day[h * SLOTS_PER_HOUR + k] = v * p.scale * spec.pv.peakKw;
-    }
-    days.push(day);
-    if (dayCol >= 0) dayTypes[d] = Number(body[d * 24][dayCol]);
-  }
-  return { days, dayTypes };
+  return loadCsvDays(p, csv(p.csv, 'pv.profile.csv'), spec.pv.peakKw, 'pv.profile');
 }
 
 /** The ids of the scenarios shipped in data/scenarios/. */
@@ -328,7 +378,7 @@ export function listScenarios(): string[] {
     .sort();
 }
 
-/** Load a scenario by id (from data/scenarios/) or by path to a JSON file. */
+/** Load a scenario by id (from data/scenarios/) or by path to a JSON file, with its `extends` chain applied. */
 export function loadScenario(idOrPath: string): Scenario {
   const isPath = idOrPath.endsWith('.json') || idOrPath.includes('/');
   const path = isPath ? resolve(idOrPath) : join(dataDir(), 'scenarios', `${idOrPath}.json`);
@@ -336,13 +386,14 @@ export function loadScenario(idOrPath: string): Scenario {
     const known = listScenarios();
     throw new ScenarioError(`unknown scenario "${idOrPath}"; expected one of: ${known.join(', ')} (or a path to a .json file)`);
   }
-  let raw: unknown;
+  let resolved: Resolved;
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    resolved = resolveExtends(path, builtinPath);
   } catch (e) {
-    throw new ScenarioError(`${path}: not valid JSON: ${(e as Error).message}`);
+    if (e instanceof ExtendsError) throw new ScenarioError(e.message);
+    throw e;
   }
-  return parseScenario(raw, path);
+  return parseScenario(resolved.raw, path, { dirs: resolved.dirs });
 }
 
 /** Table I of the paper, eq. (2): P_ma = Σ n·k_c·(k_u·P_N), in W. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daySeed, evFloors, evHeadroom, makeEnv, parseScenario, playDay, Rng, SLOTS, type Day, type Scenario, type ScenarioInput } from '../env/index.js';
+import { daySeed, evFloors, evHeadroom, habitSupport, makeEnv, parseScenario, playDay, Rng, SLOTS, type Day, type Scenario, type ScenarioInput } from '../env/index.js';
 import { asapPolicy, cheapestPolicy, milpPolicy } from '../baseline/index.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,9 +83,13 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, x
 /**
  * Day `a` with its future after slot t redrawn: every request released after t (another release
  * after t, or none), and, unless the car is back by t, the trip's energy and its return slot. What
- * the env derives (headroom, floors) is recomputed by the day module's own functions.
+ * the env derives (headroom, floors) is recomputed by the day module's own functions. With real
+ * base-load days, the base load after t comes from another date too.
  */
-export function redrawAfter(s: Scenario, a: Day, t: number, rng: Rng): Day {
+export function redrawAfter(s: Scenario, day: Day, t: number, rng: Rng): Day {
+  // Real base-load days: the load after t from another date (the reading at t is known at t).
+  const other = s.baseDays.length > 1 ? s.baseDays[rng.int(0, s.baseDays.length - 1)] : null;
+  const a = other ? { ...day, baseKw: Float64Array.from(other, (x, u) => (u <= t ? day.baseKw[u] : x)) } : day;
   const requests = a.requests.map((q, i) => {
     const len = s.appliances[i].window[1] - s.appliances[i].window[0] + 1;
     const future = q === null || q.release > t;
@@ -99,13 +103,13 @@ export function redrawAfter(s: Scenario, a: Day, t: number, rng: Rng): Day {
   let ev = e;
   if (e.trip && e.arrival > t) {
     const h = s.ev.habits;
-    const arrival = clamp(rng.int(Math.max(t + 1, e.departure + 1), h.arrivalSlot.max + 4), 1, SLOTS - 1);
+    const arrival = clamp(rng.int(Math.max(t + 1, e.departure + 1), habitSupport(h.arrivalSlot, true)[1] + 4), 1, SLOTS - 1);
     const home = new Uint8Array(SLOTS).fill(1);
     home.fill(0, e.departure, arrival);
-    const tripKwh = Math.min(e.tripKwh + 6 * rng.float(), h.tripKwh.max);
+    const tripKwh = Math.min(e.tripKwh + 6 * rng.float(), habitSupport(h.tripKwh, false)[1]);
     ev = { ...e, arrival, home, tripKwh };
   }
-  const headroomKw = evHeadroom(s, s.ev, a.baseKw);
+  const headroomKw = evHeadroom(s, s.ev, s.baseMaxKw);
   const floorKwh = evFloors(s.ev, { ...ev, headroomKw });
   return { ...a, requests, ev: { ...ev, headroomKw, floorKwh } };
 }

@@ -1,7 +1,7 @@
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Scenario } from '../env/index.js';
+import { COMPUTED_FIELDS, type Scenario } from '../env/index.js';
 import type { Algorithm } from '../agents/agent.js';
 import type { DqnConfig, QLearningConfig } from '../agents/config.js';
 import type { Validation } from './validation.js';
@@ -178,7 +178,8 @@ export class RunDir {
 
 /** A short hash of the scenario's content: a run is only resumed or evaluated on the same home. */
 export function scenarioHash(s: Scenario): string {
-  const { priceKwh: _p, fixedKw: _f, pvDays: _d, pvDayTypes: _t, applianceMaxKw: _m, ...spec } = s;
+  const spec: Record<string, unknown> = { ...s };
+  for (const k of COMPUTED_FIELDS) delete spec[k];
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
 }
 

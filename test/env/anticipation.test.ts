@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawDay, HomeEnv, loadScenario, Rng, sampleAllowed, SLOTS, type Day, type Scenario } from '../../env/index.js';
+import { drawDay, HomeEnv, listScenarios, loadScenario, Rng, sampleAllowed, SLOTS, type Day, type Scenario } from '../../env/index.js';
 import { redrawAfter } from '../helpers.js';
 
 /**
@@ -25,7 +25,7 @@ function play(s: Scenario, day: Day, t: number, seed: number): { obs: number[][]
 }
 
 describe('non-anticipativity', () => {
-  for (const id of ['paper-apartment', 'paper-apartment-v2h', 'large-home']) {
+  for (const id of listScenarios()) {
     it(`${id}: days that agree up to t give the same observations and masks up to t`, () => {
       const s = loadScenario(id);
       const rng = new Rng(12);
@@ -41,6 +41,7 @@ describe('non-anticipativity', () => {
           expect(pb.masks[k], `day ${a.seed}, t=${t}, mask of slot ${k}`).toEqual(pa.masks[k]);
         }
         if (a.ev?.trip && b.ev && (a.ev.tripKwh !== b.ev.tripKwh || a.ev.arrival !== b.ev.arrival)) differed++;
+        if (s.baseDays.length > 1 && t < SLOTS - 1) expect(b.baseKw.slice(t + 1)).not.toEqual(a.baseKw.slice(t + 1));
       }
       // The property is about days that do differ: most drawn pairs must differ in the trip.
       if (s.ev) expect(differed).toBeGreaterThan(20);

@@ -46,11 +46,11 @@ describe('paper-apartment scenario', () => {
   });
 
   it('names a source for every number the paper does not give', () => {
-    for (const a of s.appliances) expect(a.cycleSource.length).toBeGreaterThan(20);
+    for (const a of s.appliances) expect(a.cycleSource!.length).toBeGreaterThan(20);
     expect(s.tariff.feedInSource).toMatch(/PUN/);
     expect(s.ev?.source).toMatch(/Sørensen/);
-    expect(s.objective.source.length).toBeGreaterThan(20);
-    expect(s.rescoin.source.length).toBeGreaterThan(20);
+    expect(s.objective.source!.length).toBeGreaterThan(20);
+    expect(s.rescoin.source!.length).toBeGreaterThan(20);
   });
 });
 

@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+
+/**
+ * `extends`: a scenario file may name another (a built-in id or a path, relative to itself) and
+ * override its fields. Objects merge key by key; anything else (arrays, numbers, strings, null)
+ * replaces, so the result never mixes two lists of appliances.
+ */
+
+export class ExtendsError extends Error {
+  override name = 'ExtendsError';
+}
+
+type Json = Record<string, unknown>;
+const isObject = (x: unknown): x is Json => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** `over` merged onto `base` (neither is changed). */
+export function mergeScenario(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(base[k]) ? mergeScenario(base[k] as Json, v) : v;
+  return out;
+}
+
+/** A file's raw JSON; errors name the file. */
+export function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ExtendsError(`${path}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ExtendsError(`${path}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+export interface Resolved {
+  raw: Json;
+  /** The folders of the file and of every file it extends, nearest first (where CSV paths are looked up). */
+  dirs: string[];
+}
+
+/**
+ * The scenario in `path` with its `extends` chain applied. `builtin(id)` gives a built-in's path;
+ * a chain that comes back to a file it has already read is refused.
+ */
+export function resolveExtends(path: string, builtin: (id: string) => string | null, seen: string[] = []): Resolved {
+  const abs = resolve(path);
+  if (seen.includes(abs)) throw new ExtendsError(`${abs}: extends itself through ${[...seen, abs].join(' → ')}`);
+  const raw = readJson(abs);
+  if (!isObject(raw)) throw new ExtendsError(`${abs}: expected a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
+  const dir = dirname(abs);
+  const ref = raw.extends;
+  if (ref === undefined) return { raw, dirs: [dir] };
+  if (typeof ref !== 'string' || ref === '') throw new ExtendsError(`${abs}: extends: got ${JSON.stringify(ref)}; expected a scenario id or a path to a .json file`);
+  const isPath = ref.endsWith('.json') || ref.includes('/');
+  const basePath = isPath ? join(dir, ref) : builtin(ref);
+  if (!basePath || !existsSync(basePath)) throw new ExtendsError(`${abs}: extends: got "${ref}"; no such ${isPath ? 'file' : 'built-in scenario'}${basePath ? ` (${basePath})` : ''}`);
+  const base = resolveExtends(basePath, builtin, [...seen, abs]);
+  const { extends: _e, ...own } = raw;
+  return { raw: mergeScenario(base.raw, own), dirs: [dir, ...base.dirs] };
+}
+
+/** What an `extends` value names (an id, or a path relative to `dir`), resolved; `known()` lists the built-in ids for the error. */
+export function resolveExtendsRef(ref: unknown, dir: string, builtin: (id: string) => string | null, known: () => string[]): Resolved {
+  if (typeof ref !== 'string' || ref === '') throw new ExtendsError(`got ${JSON.stringify(ref)}; expected a scenario id or a path to a .json file`);
+  const isPath = ref.endsWith('.json') || ref.includes('/');
+  const path = isPath ? resolve(dir, ref) : builtin(ref);
+  if (!path) throw new ExtendsError(`got "${ref}"; expected one of ${known().join(', ')} (or a path to a .json file)`);
+  if (!existsSync(path)) throw new ExtendsError(`got "${ref}"; no such file (${path})`);
+  return resolveExtends(path, builtin);
+}

@@ -14,7 +14,7 @@ const base = readScenarioJson('paper-apartment');
 const scenario = loadScenario('paper-apartment');
 const obs = drawObservations(scenario, 10_000, 7);
 const fit = fitHabits(base, obs, { id: 'recovered', form: 'normal', baseRef: 'paper-apartment' });
-const fitted = fit.scenario as { appliances: { id: string; window: number[]; habits: Record<string, number> }[]; ev: { habits: Record<string, Normal & number> } };
+const fitted = fit.scenario as unknown as { appliances: { id: string; window: number[]; habits: Record<string, number> }[]; ev: { habits: Record<string, Normal & number> } };
 
 describe('fitting 10,000 drawn days recovers paper-apartment (normal form)', () => {
   it('request probabilities, weekday and weekend', () => {
@@ -31,12 +31,12 @@ describe('fitting 10,000 drawn days recovers paper-apartment (normal form)', () 
     for (const a of scenario.appliances.filter((x) => x.window[1] < 95)) {
       const f = fitted.appliances.find((x) => x.id === a.id)!;
       expect(f.window, a.id).toEqual(a.window);
-      expect(Math.abs(f.habits.releaseSdSlots - a.habits.releaseSdSlots), a.id).toBeLessThan(0.15);
+      expect(Math.abs(f.habits.releaseSdSlots - (a.habits as { releaseSdSlots: number }).releaseSdSlots), a.id).toBeLessThan(0.15);
     }
   });
 
   it('normal EV slots: the clipped normals come back (min/max the 1st/99th percentile)', () => {
-    const h = scenario.ev!.habits;
+    const h = scenario.ev!.habits as unknown as Record<string, Normal>;
     for (const key of ['departureSlot', 'arrivalSlot'] as const) {
       const f = fitted.ev.habits[key];
       // 3 standard errors of a mean over the kept sessions (arrival's sd 9.6 over ~5,500: 0.39 slot).
@@ -50,7 +50,7 @@ describe('fitting 10,000 drawn days recovers paper-apartment (normal form)', () 
 
   it('normal trip energy: kWh charged × efficiency gives the trip back', () => {
     const f = fitted.ev.habits.tripKwh;
-    const t = scenario.ev!.habits.tripKwh;
+    const t = scenario.ev!.habits.tripKwh as Normal;
     expect(Math.abs(f.mean - t.mean)).toBeLessThan(0.15);
     expect(Math.abs(f.sd - t.sd)).toBeLessThan(0.15);
     expect(Math.abs(f.min - t.min)).toBeLessThan(0.01);

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExtendsError, resolveExtendsRef } from '../env/extends.js';
 import { dataDir, listScenarios } from '../env/scenario.js';
 import { SLOTS } from '../env/time.js';
 import type { ApplianceRun, LocalDay, Observations } from './observations.js';
@@ -183,29 +184,16 @@ function fitMeter(base: BaseJson, obs: Observations, opts: FitOptions, out: Json
   return contractKw;
 }
 
-/** objects merge key by key; anything else replaces (the contract's `extends` rule). */
-function merge(base: unknown, over: unknown): unknown {
-  const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!isObj(base) || !isObj(over)) return over;
-  const outObj: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) outObj[k] = merge(base[k], v);
-  return outObj;
-}
-
-/** A scenario's raw JSON by id or path, with its `extends` chain merged in (the fitter's base). */
-export function readScenarioJson(ref: string, from = process.cwd(), seen: string[] = []): BaseJson {
-  const isPath = ref.endsWith('.json') || ref.includes('/');
-  const path = isPath ? (isAbsolute(ref) ? ref : resolve(from, ref)) : join(dataDir(), 'scenarios', `${ref}.json`);
-  if (!existsSync(path)) throw new FitError(`unknown scenario "${ref}"; expected one of: ${listScenarios().join(', ')} (or a path to a .json file)`);
-  if (seen.includes(path)) throw new FitError(`${path}: extends itself through ${seen.join(' → ')}`);
-  let raw: Json;
+/** A scenario's raw JSON by id or path, with its `extends` chain merged in (env/extends.ts): the fitter's base. */
+export function readScenarioJson(ref: string, from = process.cwd()): BaseJson {
+  const builtin = (id: string) => {
+    const path = join(dataDir(), 'scenarios', `${id}.json`);
+    return existsSync(path) ? path : null;
+  };
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8')) as Json;
+    return resolveExtendsRef(ref, from, builtin, listScenarios).raw as unknown as BaseJson;
   } catch (e) {
-    throw new FitError(`${path}: not valid JSON: ${(e as Error).message}`);
+    if (e instanceof ExtendsError) throw new FitError(`base scenario: ${e.message}`);
+    throw e;
   }
-  const parent = raw.extends;
-  if (typeof parent !== 'string') return raw as BaseJson;
-  const { extends: _e, ...rest } = raw;
-  return merge(readScenarioJson(parent, dirname(path), [...seen, path]), rest) as BaseJson;
 }

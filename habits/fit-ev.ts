@@ -150,7 +150,8 @@ export interface EvSummary {
   medianKwhAll: number;
 }
 
-const hours = (slot: number) => slot / 4;
+/** A slot's middle, in hours: the mean of times known to the slot is then unbiased. */
+const hours = (slot: number) => (slot + 0.5) / 4;
 
 /** The figures paper-apartment's `ev.source` cites, for the sessions that `keep` keeps. */
 export function evSummary(sessions: readonly EvSession[], keep: (s: EvSession) => boolean = fitsModelDay): EvSummary {

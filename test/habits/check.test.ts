@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario, parseScenario } from '../../env/index.js';
 import { checkHabits, checkTable, drawObservations } from '../../habits/check.js';
 import { writeCheckPlots } from '../../habits/check-plots.js';
-import { readScenarioJson } from '../../habits/fit.js';
+import { fitHabits, readScenarioJson } from '../../habits/fit.js';
+import { writeFitted } from '../../habits/write.js';
 
 const scenario = loadScenario('paper-apartment');
 // The same home whose dishwasher runs 8 slots (2 h) later and whose car leaves 1 h earlier.
@@ -42,6 +43,13 @@ describe('checkHabits', () => {
     expect(ks('ev', 'departure')).toBeGreaterThan(0.3);
     const wm = r.rows.find((x) => x.item === 'washing-machine' && x.quantity === 'release' && x.day === 'weekday')!;
     expect(wm.ks!).toBeLessThan(ksTol(wm.nData, wm.nModel));
+  });
+
+  it('a scenario fitted from the data, written and loaded back, checks within chance', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'habits-check-')), 'fitted.json');
+    writeFitted(out, fitHabits(readScenarioJson('paper-apartment'), data, { id: 'fitted', form: 'empirical', baseRef: 'paper-apartment' }).scenario, null);
+    const r = checkHabits(loadScenario(out), data, { days: 5000, seed: 4 });
+    for (const row of r.rows.filter((x) => x.quantity === 'release')) expect(row.ks!, `${row.item} ${row.day}`).toBeLessThan(ksTol(row.nData, row.nModel));
   });
 
   it('writes an SVG and a PNG overlay per distribution', async () => {

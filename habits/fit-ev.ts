@@ -9,8 +9,7 @@ import type { EvSession, LocalDay, Observations } from './observations.js';
  * (arrival); the trip's energy is taken at arrival and charged back before the next departure. A
  * session (plug-in → plug-out) therefore carries one trip's arrival (its plug-in), the energy that
  * trip took (its kWh × charge efficiency: what charging put back), and the next trip's departure
- * (its plug-out). Only overnight sessions fit that day: plugged in on one day and out on the next,
- * out earlier in the day than in (see `fitsModelDay`); the others are counted and left out.
+ * (its plug-out). Only overnight sessions fit that day (`fitsModelDay`); the others are counted and left out.
  */
 
 export type Form = 'empirical' | 'normal';
@@ -28,8 +27,14 @@ export type DistributionJson = Normal | HistogramJson;
 
 export const isWeekend = (d: LocalDay): boolean => d.dayType >= 6;
 
-/** Overnight: out on the day after the plug-in, at an earlier time of day (so departure < arrival). */
-export const fitsModelDay = (s: EvSession): boolean => nextDate(s.plugIn.date) === s.plugOut.date && s.plugOut.slot < s.plugIn.slot;
+/**
+ * The session rule, the same as habits/import-norway.ts's `isOvernight` (the one that gives
+ * paper-apartment's 2,538 Norwegian sessions): plugged in at 07:00 or later, out on the next
+ * calendar day between 02:00 and 12:59, at most 24 h later (to the slot). A morning departure and
+ * a later arrival is what the model's day can hold; the rest are daytime top-ups or multi-day stays.
+ */
+export const fitsModelDay = (s: EvSession): boolean =>
+  s.plugIn.slot >= 28 && nextDate(s.plugIn.date) === s.plugOut.date && s.plugOut.slot >= 8 && s.plugOut.slot < 52 && s.plugOut.slot <= s.plugIn.slot;
 
 /** `YYYY-MM-DD` plus one day (UTC arithmetic: calendar dates have no time zone). */
 export function nextDate(date: string): string {
@@ -150,8 +155,8 @@ export interface EvSummary {
   medianKwhAll: number;
 }
 
-/** A slot's middle, in hours: the mean of times known to the slot is then unbiased. */
-const hours = (slot: number) => (slot + 0.5) / 4;
+/** A slot's start, in hours: the time the scenario's slots name (and what paper-apartment's figures average). */
+const hours = (slot: number) => slot / 4;
 
 /** The figures paper-apartment's `ev.source` cites, for the sessions that `keep` keeps. */
 export function evSummary(sessions: readonly EvSession[], keep: (s: EvSession) => boolean = fitsModelDay): EvSummary {
@@ -202,7 +207,7 @@ export function tripShares(obs: Pick<Observations, 'evDays' | 'sessions'>): { we
 /** The EV's habits from the sessions (see the header); `chargeEfficiency` is the base's ηc. */
 export function fitEv(obs: Pick<Observations, 'evDays' | 'sessions'>, chargeEfficiency: number, form: Form): EvFit {
   const kept = obs.sessions.filter(fitsModelDay);
-  if (kept.length === 0) throw new Error(`none of the ${obs.sessions.length} EV sessions is overnight (plugged in one day, out the next at an earlier time of day): nothing to fit the EV's habits from`);
+  if (kept.length === 0) throw new Error(`none of the ${obs.sessions.length} EV sessions is overnight (plugged in from 07:00, out the next day between 02:00 and 12:59, at most 24 h later): nothing to fit the EV's habits from`);
   const byType = <T>(f: (s: EvSession) => T, day: (s: EvSession) => LocalDay) => ({
     weekday: kept.filter((s) => !isWeekend(day(s))).map(f),
     weekend: kept.filter((s) => isWeekend(day(s))).map(f),
@@ -216,7 +221,7 @@ export function fitEv(obs: Pick<Observations, 'evDays' | 'sessions'>, chargeEffi
     arrivalSlot: fitDistribution(arr.weekday, arr.weekend, form, true),
     tripKwh: fitDistribution(kwh.weekday, kwh.weekend, form, false),
   };
-  const messages = [`EV: ${kept.length} overnight sessions of ${new Set(kept.map((s) => s.user)).size} users fitted; ${obs.sessions.length - kept.length} others left out (not plugged out the next day at an earlier time)`];
+  const messages = [`EV: ${kept.length} overnight sessions of ${new Set(kept.map((s) => s.user)).size} users fitted; ${obs.sessions.length - kept.length} others left out (not overnight: in from 07:00, out the next day 02:00–12:59, ≤ 24 h)`];
   const shares = tripShares(obs);
   for (const type of ['weekday', 'weekend'] as const) {
     const [days, trips] = shares[type];

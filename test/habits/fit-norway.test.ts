@@ -8,7 +8,7 @@ import type { EvSession } from '../../habits/observations.js';
  * The Norwegian sessions through the fitter's summary. The file is read here by a minimal parser
  * (private sessions with a plug-out; the importer in habits/import-*.ts is the real reader), so
  * that this test checks the summary alone. The expected figures were computed independently (a
- * Python script over the same rows: slots of 15 min, the session rule of fitsModelDay).
+ * Python script over the same rows, slots of 15 min) and against paper-apartment's citation.
  */
 function privateSessions(): EvSession[] {
   const lines = readFileSync(`${dataDir()}/norway_residential_ev/ev_charging_reports.csv`, 'utf8').trim().split(/\r?\n/).slice(1);
@@ -32,12 +32,18 @@ describe('the Norwegian sessions (Sørensen et al. 2021)', () => {
     expect(s.medianKwhAll).toBeCloseTo(8.21, 2);
   });
 
-  it("fitsModelDay's overnight sessions: plug-out mode 07:00 (as cited), the other figures as computed", () => {
-    expect([s.sessions, s.leftOut, s.users]).toEqual([2936, 2506, 56]);
+  // paper-apartment's ev.source: 2,538 sessions, plug-in mean 18:47 (sd 2.4 h), plug-out mode
+  // 07:00 and mean 08:27, median 10.8 kWh. The importer's isOvernight compares minutes (≤ 24 h),
+  // fitsModelDay slots: one session more here. The sd does not reproduce: 2.73 h, not 2.4.
+  it('overnight sessions: the figures paper-apartment cites, within rounding (but the sd)', () => {
+    expect(Math.abs(s.sessions - 2538)).toBeLessThanOrEqual(1);
+    expect([s.leftOut, s.users]).toEqual([2903, 56]);
+    expect(Math.abs(s.plugInMeanHours - (18 + 47 / 60))).toBeLessThan(0.5 / 60);
     expect(s.plugOutModeHour).toBe(7);
-    expect(s.plugInMeanHours).toBeCloseTo(18.9867, 3);
-    expect(s.plugInSdHours).toBeCloseTo(2.6964, 3);
-    expect(s.plugOutMeanHours).toBeCloseTo(9.3027, 3);
-    expect(s.medianKwhKept).toBeCloseTo(10.525, 3);
+    // 08:26.4 here: the cited minute is one off (a different set by one session, or minutes, not slots).
+    expect(Math.abs(s.plugOutMeanHours - (8 + 27 / 60))).toBeLessThan(1 / 60);
+    expect(s.medianKwhKept.toFixed(1)).toBe('10.8');
+    expect(s.medianKwhAll.toFixed(1)).toBe('8.2');
+    expect(s.plugInSdHours).toBeCloseTo(2.7264, 3);
   });
 });

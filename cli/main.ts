@@ -14,6 +14,7 @@ import { evaluateCommand } from './evaluate.js';
 import { exportCommand } from './export.js';
 import { gatewayCommand } from './gateway.js';
 import { ledgerCommand } from './ledger.js';
+import { habitsCommand } from './habits.js';
 
 /**
  * The `rescoin` command line: `main(argv)` runs one command in-process and returns its exit code
@@ -23,7 +24,7 @@ import { ledgerCommand } from './ledger.js';
  * process.exit or writes anywhere but `io`.
  */
 
-export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand];
+export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand, habitsCommand];
 
 const isGroup = (c: AnyCommand | CommandGroup): c is CommandGroup => 'commands' in c;
 

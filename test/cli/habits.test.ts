@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { rescoin } from './run.js';
+
+describe('rescoin habits', () => {
+  it('lists fit and check, and --help explains every flag', async () => {
+    const r = await rescoin('habits', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/fit/);
+    expect(r.stdout).toMatch(/check/);
+    const fit = await rescoin('habits', 'fit', '--help');
+    for (const flag of ['--base', '--out', '--id', '--form', '--pv-kwp', '--events', '--sessions', '--meter', '--opsd', '--norway', '--citylearn', '--tz', '--json']) expect(fit.stdout).toContain(flag);
+    const check = await rescoin('habits', 'check', '--help');
+    for (const flag of ['--scenario', '--days', '--seed', '--out', '--plots', '--norway']) expect(check.stdout).toContain(flag);
+  });
+
+  it('usage errors exit 2 naming the flag', async () => {
+    const r = await rescoin('habits', 'fit', '--out', 'home.txt', '--events', 'x.csv');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--out: expected a file name ending in .json, got home.txt');
+    const none = await rescoin('habits', 'fit', '--out', '/tmp/none.json');
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain('give at least one input file');
+    const form = await rescoin('habits', 'fit', '--out', '/tmp/x.json', '--form', 'gamma', '--events', 'x.csv');
+    expect(form.status).toBe(2);
+    expect(form.stderr).toContain('expected one of empirical, normal, got "gamma"');
+  });
+});

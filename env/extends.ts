@@ -4,7 +4,10 @@ import { dirname, join, resolve } from 'node:path';
 /**
  * `extends`: a scenario file may name another (a built-in id or a path, relative to itself) and
  * override its fields. Objects merge key by key; anything else (arrays, numbers, strings, null)
- * replaces, so the result never mixes two lists of appliances.
+ * replaces, so the result never mixes two lists of appliances. A profile (`pv.profile`,
+ * `baseLoad.profile`) and a habit distribution (`{ histogram }` or `{ mean, sd, min, max }`) are
+ * one value each and replace whole too: merged key by key, a histogram laid over a normal would
+ * keep the normal's keys and be read as the normal, and a new CSV would keep the old one's skipRows.
  */
 
 export class ExtendsError extends Error {
@@ -17,9 +20,12 @@ const isObject = (x: unknown): x is Json => x !== null && typeof x === 'object' 
 /** `over` merged onto `base` (neither is changed). */
 export function mergeScenario(base: Json, over: Json): Json {
   const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(base[k]) ? mergeScenario(base[k] as Json, v) : v;
+  for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(base[k]) && !isWholeValue(k, v) ? mergeScenario(base[k] as Json, v) : v;
   return out;
 }
+
+/** Objects that are one value (a profile, a habit distribution), replaced whole by an override. */
+const isWholeValue = (key: string, v: Json): boolean => key === 'profile' || 'histogram' in v || 'mean' in v;
 
 /** A file's raw JSON; errors name the file. */
 export function readJson(path: string): unknown {

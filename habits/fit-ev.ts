@@ -1,6 +1,7 @@
 import { normalCdf } from '../env/habits.js';
 import { SLOTS } from '../env/time.js';
 import type { EvSession, LocalDay, Observations } from './observations.js';
+import { isOvernight } from './import-norway.js';
 
 /**
  * The EV's habits from charging sessions, and the distribution fits the appliances share.
@@ -28,13 +29,12 @@ export type DistributionJson = Normal | HistogramJson;
 export const isWeekend = (d: LocalDay): boolean => d.dayType >= 6;
 
 /**
- * The session rule, the same as habits/import-norway.ts's `isOvernight` (the one that gives
- * paper-apartment's 2,538 Norwegian sessions): plugged in at 07:00 or later, out on the next
- * calendar day between 02:00 and 12:59, at most 24 h later (to the slot). A morning departure and
- * a later arrival is what the model's day can hold; the rest are daytime top-ups or multi-day stays.
+ * The session rule: the importer's `isOvernight` (the one that gives paper-apartment's 2,538
+ * Norwegian sessions): plugged in at 07:00 or later, out on the next calendar day between 02:00
+ * and 12:59, at most 24 h later. A morning departure and a later arrival is what the model's day
+ * can hold; the rest are daytime top-ups or multi-day stays.
  */
-export const fitsModelDay = (s: EvSession): boolean =>
-  s.plugIn.slot >= 28 && nextDate(s.plugIn.date) === s.plugOut.date && s.plugOut.slot >= 8 && s.plugOut.slot < 52 && s.plugOut.slot <= s.plugIn.slot;
+export const fitsModelDay = (s: EvSession): boolean => isOvernight(s);
 
 /** `YYYY-MM-DD` plus one day (UTC arithmetic: calendar dates have no time zone). */
 export function nextDate(date: string): string {

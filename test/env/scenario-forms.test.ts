@@ -94,6 +94,23 @@ describe('extends', () => {
     expect(Math.max(...s.fixedKw)).toBe(0);
   });
 
+  it('replaces a habit distribution and a profile whole (a histogram over a normal stays a histogram)', () => {
+    const dir = tmp();
+    const histogram = { start: 28, width: 1, weekday: [1, 3] };
+    const base = rawScenario('paper-apartment');
+    write(dir, 'h.json', {
+      extends: 'paper-apartment',
+      id: 'h',
+      ev: { habits: { ...base.ev!.habits, departureSlot: { histogram } } },
+      pv: { profile: { csv: 'citylearn_2022/Building_2.csv', column: 'solar_generation', scale: 0.001 } },
+    });
+    const s = loadScenario(join(dir, 'h.json'));
+    expect(s.ev!.habits.departureSlot).toEqual({ histogram });
+    expect(s.pv.profile).toEqual({ csv: 'citylearn_2022/Building_2.csv', column: 'solar_generation', scale: 0.001, skipRows: 0 });
+    expect(s.pvDays).toHaveLength(365);
+    expect(s.ev!.habits.arrivalSlot).toEqual(base.ev!.habits.arrivalSlot);
+  });
+
   it('extends a file by a path relative to itself, in a chain', () => {
     const dir = tmp();
     write(dir, 'a.json', { extends: 'paper-apartment', id: 'a', grid: { contractKw: 8 } });

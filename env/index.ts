@@ -2,6 +2,7 @@ export * from './time.js';
 export * from './rng.js';
 export * from './days.js';
 export * from './scenario.js';
+export * from './table-i.js';
 export * from './spaces.js';
 export * from './score.js';
 export * from './shaping.js';

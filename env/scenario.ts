@@ -245,6 +245,8 @@ export interface Scenario extends ScenarioSpec {
   readonly baseMeanKw: Float64Array;
   /** Largest power of each appliance's cycle, kW. */
   readonly applianceMaxKw: Float64Array;
+  /** The file a user's scenario was loaded from (absolute), so a run can find it again; unset for built-ins. */
+  readonly origin?: string;
 }
 
 export class ScenarioError extends Error {
@@ -278,7 +280,7 @@ export function formatIssues(where: string, error: z.ZodError): string {
 }
 
 /** The computed fields of a Scenario: what parseScenario adds to the validated spec (never hashed, never written). */
-export const COMPUTED_FIELDS = ['priceKwh', 'fixedKw', 'pvDays', 'pvDayTypes', 'baseDays', 'baseDayTypes', 'baseMaxKw', 'baseMeanKw', 'applianceMaxKw'] as const;
+export const COMPUTED_FIELDS = ['priceKwh', 'fixedKw', 'pvDays', 'pvDayTypes', 'baseDays', 'baseDayTypes', 'baseMaxKw', 'baseMeanKw', 'applianceMaxKw', 'origin'] as const;
 
 export interface ParseOptions {
   /** Folders where the scenario's CSV paths are looked up before data/ (nearest first). */
@@ -393,10 +395,6 @@ export function loadScenario(idOrPath: string): Scenario {
     if (e instanceof ExtendsError) throw new ScenarioError(e.message);
     throw e;
   }
-  return parseScenario(resolved.raw, path, { dirs: resolved.dirs });
-}
-
-/** Table I of the paper, eq. (2): P_ma = Σ n·k_c·(k_u·P_N), in W. */
-export function contractSizingW(rows: TableIRow[]): number {
-  return rows.reduce((sum, r) => sum + r.n * r.kc * r.ku * r.nominalW, 0);
+  const s = parseScenario(resolved.raw, path, { dirs: resolved.dirs });
+  return isPath && builtinPath(s.id) !== path ? { ...s, origin: path } : s;
 }

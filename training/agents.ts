@@ -57,7 +57,8 @@ export async function loadAgent(algorithm: Algorithm, dir: string, scenario?: Sc
 export async function loadTrainedPolicy(dir: string, scenario?: Scenario): Promise<{ policy: Policy; run: RunConfig; scenario: Scenario }> {
   const run = readRunConfig(dir);
   const s = scenario ?? loadScenario(run.scenario);
-  if (run.scenario !== s.id || run.scenarioHash !== scenarioHash(s))
+  // The hash covers the id and every field: the same home wherever its file now lies.
+  if (run.scenarioHash !== scenarioHash(s))
     throw new Error(`${dir} was trained on scenario ${run.scenario} (hash ${run.scenarioHash}), not on ${s.id} (hash ${scenarioHash(s)})`);
   const agent = await loadAgent(run.algorithm, join(dir, 'model'), s, { policyOnly: true });
   return { policy: agentPolicy(basename(dir), agent, s), run, scenario: s };

@@ -19,7 +19,8 @@ export function newRunConfig(o: { algorithm: Algorithm; scenario: Scenario; seed
   return {
     format: RUN_FORMAT,
     algorithm: o.algorithm,
-    scenario: o.scenario.id,
+    // A user's file by its path: evaluate and export find it again from the run alone.
+    scenario: o.scenario.origin ?? o.scenario.id,
     scenarioHash: scenarioHash(o.scenario),
     seed: o.seed,
     episodes: o.episodes,

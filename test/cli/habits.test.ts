@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { rescoin } from './run.js';
 
@@ -23,5 +26,20 @@ describe('rescoin habits', () => {
     const form = await rescoin('habits', 'fit', '--out', '/tmp/x.json', '--form', 'gamma', '--events', 'x.csv');
     expect(form.status).toBe(2);
     expect(form.stderr).toContain('expected one of empirical, normal, got "gamma"');
+  });
+
+  it('a bad row names the file, line, column and value, exits 2 and writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-habits-bad-'));
+    const csv = join(dir, 'ev.csv');
+    writeFileSync(csv, 'plug_in,plug_out,kwh\n2024-05-06 18:47,2024-05-07 07:00,10.8\n2024-05-07 19:00,2024-05-08 07:10,abc\n');
+    const out = join(dir, 'home.json');
+    const r = await rescoin('habits', 'fit', '--sessions', csv, '--tz', 'Europe/Rome', '--out', out);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${csv}:3: column kwh: got "abc"`);
+    expect(existsSync(out)).toBe(false);
+    writeFileSync(csv, 'plug_in,plug_out,kwh\n2024-05-06 25:47,2024-05-07 07:00,10.8\n');
+    const t = await rescoin('habits', 'fit', '--sessions', csv, '--tz', 'Europe/Rome', '--out', out);
+    expect(t.status).toBe(2);
+    expect(t.stderr).toContain(`${csv}:2: column plug_in: got "2024-05-06 25:47"`);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dataDir, drawDay, habitMean, habitSupport, histogramQuantile, listScenarios, loadScenario, normalCdf, parseScenario, possibleWindow, ScenarioError, SLOTS } from '../../env/index.js';
 import { rawScenario } from '../helpers.js';
+import { contractFor } from '../../habits/fit-load.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'rescoin-scenario-'));
 const write = (dir: string, name: string, x: unknown) => writeFileSync(join(dir, name), JSON.stringify(x));
@@ -180,6 +181,15 @@ describe('real base-load days', () => {
       expect(d.dayType).toBe(Number(hour(0)[2]));
     }
     expect(drawDay(s, 1).baseKw).not.toEqual(drawDay(s, 2).baseKw);
+  });
+
+  it('the nine homes follow the contract rule that habits fit uses (contractFor), written in grid.source', () => {
+    for (let b = 1; b <= 9; b++) {
+      const h = loadScenario(`citylearn-b${b}`);
+      expect(h.grid.contractKw, h.id).toBe(contractFor(Math.max(...h.baseMaxKw), Array.from(h.applianceMaxKw), h.ev!.chargeStepKw));
+      expect(h.grid.source).toContain('the smallest Italian residential contract size (3, 4.5, 6, 10, 15, 20 kW)');
+      expect(h.grid.exportLimitKw).toBe(h.pv.peakKw);
+    }
   });
 
   it('sizes the contract for the highest base load of any day', () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /**
  * `extends`: a scenario file may name another (a built-in id or a path, relative to itself) and
@@ -48,33 +48,45 @@ export interface Resolved {
   dirs: string[];
 }
 
+/** Finds a built-in scenario's file by id (null when there is none) and lists the built-in ids for errors. */
+export interface Builtins {
+  path(id: string): string | null;
+  ids(): string[];
+}
+
+/** The file an `extends` value names: a built-in id, or a path relative to `dir`. */
+function refPath(ref: unknown, dir: string, builtins: Builtins): string {
+  if (typeof ref !== 'string' || ref === '') throw new ExtendsError(`got ${JSON.stringify(ref)}; expected a scenario id or a path to a .json file`);
+  const isPath = ref.endsWith('.json') || ref.includes('/');
+  const path = isPath ? resolve(dir, ref) : builtins.path(ref);
+  if (!path) throw new ExtendsError(`got "${ref}"; expected one of ${builtins.ids().join(', ')} (or a path to a .json file)`);
+  if (!existsSync(path)) throw new ExtendsError(`got "${ref}"; no such file (${path})`);
+  return path;
+}
+
 /**
- * The scenario in `path` with its `extends` chain applied. `builtin(id)` gives a built-in's path;
- * a chain that comes back to a file it has already read is refused.
+ * The scenario in `path` with its `extends` chain applied; a chain that comes back to a file it
+ * has already read is refused.
  */
-export function resolveExtends(path: string, builtin: (id: string) => string | null, seen: string[] = []): Resolved {
+export function resolveExtends(path: string, builtins: Builtins, seen: string[] = []): Resolved {
   const abs = resolve(path);
   if (seen.includes(abs)) throw new ExtendsError(`${abs}: extends itself through ${[...seen, abs].join(' → ')}`);
   const raw = readJson(abs);
   if (!isObject(raw)) throw new ExtendsError(`${abs}: expected a JSON object, got ${Array.isArray(raw) ? 'an array' : typeof raw}`);
   const dir = dirname(abs);
-  const ref = raw.extends;
-  if (ref === undefined) return { raw, dirs: [dir] };
-  if (typeof ref !== 'string' || ref === '') throw new ExtendsError(`${abs}: extends: got ${JSON.stringify(ref)}; expected a scenario id or a path to a .json file`);
-  const isPath = ref.endsWith('.json') || ref.includes('/');
-  const basePath = isPath ? join(dir, ref) : builtin(ref);
-  if (!basePath || !existsSync(basePath)) throw new ExtendsError(`${abs}: extends: got "${ref}"; no such ${isPath ? 'file' : 'built-in scenario'}${basePath ? ` (${basePath})` : ''}`);
-  const base = resolveExtends(basePath, builtin, [...seen, abs]);
+  if (raw.extends === undefined) return { raw, dirs: [dir] };
+  let basePath: string;
+  try {
+    basePath = refPath(raw.extends, dir, builtins);
+  } catch (e) {
+    throw e instanceof ExtendsError ? new ExtendsError(`${abs}: extends: ${e.message}`) : e;
+  }
+  const base = resolveExtends(basePath, builtins, [...seen, abs]);
   const { extends: _e, ...own } = raw;
   return { raw: mergeScenario(base.raw, own), dirs: [dir, ...base.dirs] };
 }
 
-/** What an `extends` value names (an id, or a path relative to `dir`), resolved; `known()` lists the built-in ids for the error. */
-export function resolveExtendsRef(ref: unknown, dir: string, builtin: (id: string) => string | null, known: () => string[]): Resolved {
-  if (typeof ref !== 'string' || ref === '') throw new ExtendsError(`got ${JSON.stringify(ref)}; expected a scenario id or a path to a .json file`);
-  const isPath = ref.endsWith('.json') || ref.includes('/');
-  const path = isPath ? resolve(dir, ref) : builtin(ref);
-  if (!path) throw new ExtendsError(`got "${ref}"; expected one of ${known().join(', ')} (or a path to a .json file)`);
-  if (!existsSync(path)) throw new ExtendsError(`got "${ref}"; no such file (${path})`);
-  return resolveExtends(path, builtin);
+/** What an `extends` value names (an id, or a path relative to `dir`), with its own chain applied. */
+export function resolveExtendsRef(ref: unknown, dir: string, builtins: Builtins): Resolved {
+  return resolveExtends(refPath(ref, dir, builtins), builtins);
 }

@@ -75,8 +75,8 @@ export function histogramQuantile(h: Histogram, weekend: boolean, u: number, who
 /** A habit's value for a standard-normal draw z (see the table above). */
 export function drawHabit(d: Distribution, weekend: boolean, z: number, whole: boolean): number {
   if (isHistogram(d)) return histogramQuantile(d.histogram, weekend, normalCdf(z), whole);
-  const x = Math.min(d.max, Math.max(d.min, d.mean + d.sd * z));
-  return whole ? Math.min(d.max, Math.max(d.min, Math.round(d.mean + d.sd * z))) : x;
+  const x = d.mean + d.sd * z;
+  return Math.min(d.max, Math.max(d.min, whole ? Math.round(x) : x));
 }
 
 /** The mean of a habit on a day of the given type (a normal's unclipped mean, as the rules have always used). */

@@ -82,4 +82,3 @@ export function envelope(days: readonly Float64Array[]): { max: Float64Array; me
     }
   return { max, mean };
 }
-

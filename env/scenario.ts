@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { DT, SLOTS, SLOTS_PER_HOUR } from './time.js';
 import { distributionSchema, habitSupport, histogramSchema, isHistogram, type Distribution } from './habits.js';
 import { csvProfileSchema, envelope, findCsv, loadCsvDays, ProfileError } from './profiles.js';
-import { ExtendsError, mergeScenario, resolveExtends, resolveExtendsRef, type Resolved } from './extends.js';
+import { ExtendsError, mergeScenario, resolveExtends, resolveExtendsRef, type Builtins, type Resolved } from './extends.js';
 
 /**
  * The scenario: everything that makes one home. Units: kW, kWh, €, RSC; slots are 0..95. Every
@@ -33,7 +33,6 @@ const band = z.object({
   /** Inclusive slot ranges [from, to]. */
   slots: z.array(z.tuple([slot, slot])).min(1),
 });
-
 
 const appliance = z.object({
   id: z.string().regex(/^[a-z0-9-]+$/, 'lower-case letters, digits and dashes'),
@@ -308,7 +307,7 @@ export function parseScenario(raw: unknown, where = 'scenario', opts: ParseOptio
   const fixedKw = new Float64Array(SLOTS);
   for (const f of spec.fixedLoads)
     for (let t = 0; t < SLOTS; t++) fixedKw[t] += f.profileKw.length === 24 ? f.profileKw[Math.floor(t / SLOTS_PER_HOUR)] : f.profileKw[t];
-  const csv = (file: string, field: string) => findCsv(file, dirs, dataDir(), `${where}: invalid scenario\n  ${field}`);
+  const csv = (file: string, field: string) => findCsv(file, dirs, dataDir(), field);
   let pv: { days: Float64Array[]; dayTypes: Uint8Array };
   let base: { days: Float64Array[]; dayTypes: Uint8Array } = { days: [fixedKw], dayTypes: new Uint8Array(1) };
   try {
@@ -319,7 +318,7 @@ export function parseScenario(raw: unknown, where = 'scenario', opts: ParseOptio
       base = { days: load.days.map((d) => d.map((x, t) => x + fixedKw[t])), dayTypes: load.dayTypes };
     }
   } catch (e) {
-    if (e instanceof ProfileError) throw new ScenarioError(e.message.startsWith(where) ? e.message : `${where}: invalid scenario\n  ${e.message}`);
+    if (e instanceof ProfileError) throw new ScenarioError(`${where}: invalid scenario\n  ${e.message}`);
     throw e;
   }
   if (base.days.length > 1 && pv.days.length > 1 && base.days.length !== pv.days.length)
@@ -334,7 +333,7 @@ export function parseScenario(raw: unknown, where = 'scenario', opts: ParseOptio
 /** The scenario that `ref` (an id or a path relative to `dir`) names, with its own extends applied. */
 function resolveRef(ref: unknown, dir: string, where: string): Resolved {
   try {
-    return resolveExtendsRef(ref, dir, builtinPath, listScenarios);
+    return resolveExtendsRef(ref, dir, BUILTINS);
   } catch (e) {
     if (e instanceof ExtendsError) throw new ScenarioError(`${where}: invalid scenario\n  extends: ${e.message}`);
     throw e;
@@ -346,6 +345,8 @@ function builtinPath(id: string): string | null {
   const path = join(dataDir(), 'scenarios', `${id}.json`);
   return existsSync(path) ? path : null;
 }
+/** The built-in scenarios, as `extends` looks them up. */
+export const BUILTINS: Builtins = { path: builtinPath, ids: () => listScenarios() };
 
 /**
  * Limits that need the arrays: appliances alone never exceed the contract on any base-load day (so
@@ -390,7 +391,7 @@ export function loadScenario(idOrPath: string): Scenario {
   }
   let resolved: Resolved;
   try {
-    resolved = resolveExtends(path, builtinPath);
+    resolved = resolveExtends(path, BUILTINS);
   } catch (e) {
     if (e instanceof ExtendsError) throw new ScenarioError(e.message);
     throw e;

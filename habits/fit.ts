@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { ExtendsError, resolveExtendsRef } from '../env/extends.js';
-import { dataDir, listScenarios } from '../env/scenario.js';
+import { BUILTINS } from '../env/scenario.js';
 import { SLOTS } from '../env/time.js';
 import type { ApplianceRun, LocalDay, Observations } from './observations.js';
 import { fitEv, histogramOf, isWeekend, mean, sampleSd, type EvSummary, type Form } from './fit-ev.js';
@@ -186,12 +184,8 @@ function fitMeter(base: BaseJson, obs: Observations, opts: FitOptions, out: Json
 
 /** A scenario's raw JSON by id or path, with its `extends` chain merged in (env/extends.ts): the fitter's base. */
 export function readScenarioJson(ref: string, from = process.cwd()): BaseJson {
-  const builtin = (id: string) => {
-    const path = join(dataDir(), 'scenarios', `${id}.json`);
-    return existsSync(path) ? path : null;
-  };
   try {
-    return resolveExtendsRef(ref, from, builtin, listScenarios).raw as unknown as BaseJson;
+    return resolveExtendsRef(ref, from, BUILTINS).raw as unknown as BaseJson;
   } catch (e) {
     if (e instanceof ExtendsError) throw new FitError(`base scenario: ${e.message}`);
     throw e;

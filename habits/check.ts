@@ -2,6 +2,7 @@ import { drawDay, type Day } from '../env/day.js';
 import { daySeed } from '../env/rng.js';
 import type { Scenario } from '../env/scenario.js';
 import { DT } from '../env/time.js';
+import { addDays } from './clock.js';
 import { fitsModelDay, isWeekend, mean } from './fit-ev.js';
 import { ksDistance } from './ks.js';
 import { emptyObservations, type LocalDay, type Observations } from './observations.js';
@@ -16,7 +17,7 @@ export type DayKind = 'weekday' | 'weekend';
 const KINDS: readonly DayKind[] = ['weekday', 'weekend'];
 
 /** A calendar date `d` days after 2001-01-01 (a stand-in: drawn days carry their own day type). */
-const dateOf = (d: number) => new Date(Date.UTC(2001, 0, 1) + d * 86_400_000).toISOString().slice(0, 10);
+const dateOf = (d: number) => addDays('2001-01-01', d);
 
 /**
  * N days drawn from daySeed(seed, d), as a log of them: every appliance and the EV cover every

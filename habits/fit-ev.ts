@@ -36,12 +36,6 @@ export const isWeekend = (d: LocalDay): boolean => d.dayType >= 6;
  */
 export const fitsModelDay = (s: EvSession): boolean => isOvernight(s);
 
-/** `YYYY-MM-DD` plus one day (UTC arithmetic: calendar dates have no time zone). */
-export function nextDate(date: string): string {
-  const t = Date.parse(`${date}T00:00:00Z`) + 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
-}
-
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** The p-quantile of sorted values (linear between order statistics, as numpy's default). */

@@ -106,7 +106,7 @@ export function prechargePolicy(scenario: Scenario, params: Partial<PrechargePar
     let best = -1;
     for (let k = 0; k < e.levelsKw.length; k++) {
       const kw = e.levelsKw[k];
-      if (!view.mask[off + k] || kw < 0 || kw > wantKw + EPS || !evPowerFits(kw, fixedNetKw, view.contractKw)) continue;
+      if (!view.mask[off + k] || kw < 0 || kw > wantKw + EPS || !evPowerFits(kw, fixedNetKw, view.limitKw)) continue;
       if (best < 0 || kw > e.levelsKw[best]) best = k;
     }
     return best >= 0 ? best : evLevelThatFits(view, fixedNetKw, 'lowest');

@@ -16,6 +16,7 @@ export function noManagementAction(view: HomeView, out: Int32Array): Int32Array 
     out[i] = run;
     if (run) appKw += view.powerKw[i];
   }
+  appKw -= fitUnderLimit(view, out, appKw);
   if (view.ev) out[n] = evLevelThatFits(view, view.baseKw + appKw - view.pvKw, view.ev.home && view.ev.neededKwh > LIMIT_TOL ? 'highest' : 'lowest');
   return out;
 }
@@ -31,7 +32,7 @@ export function evLevelThatFits(view: HomeView, fixedNetKw: number, which: 'high
   for (let k = 0; k < ev.levelsKw.length; k++) {
     if (!view.mask[off + k]) continue;
     const kw = ev.levelsKw[k];
-    if (!evPowerFits(kw, fixedNetKw, view.contractKw)) continue;
+    if (!evPowerFits(kw, fixedNetKw, view.limitKw)) continue;
     if (best < 0) best = k;
     else if (which === 'highest' ? kw > ev.levelsKw[best] : Math.abs(kw) < Math.abs(ev.levelsKw[best])) best = k;
   }
@@ -47,15 +48,32 @@ export function sampleAllowed(view: HomeView, rng: { int(lo: number, hi: number)
     out[i] = both ? rng.int(0, 1) : view.mask[2 * i + 1] ? 1 : 0;
     if (out[i]) appKw += view.powerKw[i];
   }
+  appKw -= fitUnderLimit(view, out, appKw);
   if (view.ev) {
     const ev = view.ev;
     const off = view.maskOffsets[n];
     const fixed = view.baseKw + appKw - view.pvKw;
     const ok: number[] = [];
     for (let k = 0; k < ev.levelsKw.length; k++) {
-      if (view.mask[off + k] && evPowerFits(ev.levelsKw[k], fixed, view.contractKw)) ok.push(k);
+      if (view.mask[off + k] && evPowerFits(ev.levelsKw[k], fixed, view.limitKw)) ok.push(k);
     }
     out[n] = ok[rng.int(0, ok.length - 1)];
   }
   return out;
+}
+
+/**
+ * Under an operator's cap (HomeView.limitKw) optional runs that fit one by one may not fit
+ * together: the last ones wait, as the controller's fallback would make them. Returns the kW taken
+ * off. Under the contract alone it never binds (a scenario's appliances fit the contract).
+ */
+export function fitUnderLimit(view: HomeView, out: Int32Array, appKw: number): number {
+  let off = 0;
+  for (let i = view.powerKw.length - 1; i >= 0 && appKw - off > 0 && view.baseKw + appKw - off - view.pvKw > view.limitKw + LIMIT_TOL; i--) {
+    if (out[i] === 1 && view.mask[2 * i] === 1) {
+      out[i] = 0;
+      off += view.powerKw[i];
+    }
+  }
+  return off;
 }

@@ -1,4 +1,4 @@
-import { evPowerFits, type HomeView } from './view.js';
+import { evPowerFits, LIMIT_TOL, type HomeView } from './view.js';
 
 /**
  * The home's MultiDiscrete action as one flat index, for policies that choose one action among all
@@ -48,7 +48,7 @@ export class ActionCodec {
 
 /**
  * Whether the whole action is allowed: every component inside its mask, the import under the
- * contract and no V2H energy into the grid. The controller plays such an action without a fallback.
+ * limit (the contract, or an operator's cap) and no V2H energy into the grid. The controller plays such an action without a fallback.
  */
 export function isAllowed(view: HomeView, action: ArrayLike<number>): boolean {
   const n = view.powerKw.length;
@@ -58,9 +58,11 @@ export function isAllowed(view: HomeView, action: ArrayLike<number>): boolean {
     if ((a !== 0 && a !== 1) || !view.mask[2 * i + a]) return false;
     if (a === 1) appKw += view.powerKw[i];
   }
+  // Under the contract alone this never binds (a scenario's appliances fit it); under a cap it may.
+  if (appKw > 0 && view.baseKw + appKw - view.pvKw > view.limitKw + LIMIT_TOL) return false;
   if (!view.ev) return true;
   const k = action[n];
   const off = view.maskOffsets[n];
   if (!Number.isInteger(k) || k < 0 || k >= view.ev.levelsKw.length || !view.mask[off + k]) return false;
-  return evPowerFits(view.ev.levelsKw[k], view.baseKw + appKw - view.pvKw, view.contractKw);
+  return evPowerFits(view.ev.levelsKw[k], view.baseKw + appKw - view.pvKw, view.limitKw);
 }

@@ -2,7 +2,7 @@ import { ActionCodec } from './codec.js';
 import { compileObservation, featureTable, type FeatureDef } from './features.js';
 import type { ControlMessage, ControllerSpec } from './manifest.js';
 import { EvController, type EvReadings } from './ev.js';
-import { SLOTS, type HomeView } from './view.js';
+import { LIMIT_TOL, SLOTS, type HomeView } from './view.js';
 
 /**
  * # The home controller: what a gateway keeps and computes per slot
@@ -77,6 +77,8 @@ export class HomeController implements HomeView {
   readonly maskSize: number;
   readonly codec: ActionCodec;
   readonly contractKw: number;
+  /** This slot's net-import limit: the contract, unless `capNet` lowered it (HomeView.limitKw). */
+  limitKw: number;
   readonly priceKwh: Float64Array;
   readonly maxPriceKwh: number;
   readonly pvScale: number;
@@ -110,6 +112,8 @@ export class HomeController implements HomeView {
   readonly appliedComponents: Int32Array;
   private readonly messageList: ControlMessage[];
   private readonly actionBuf: Int32Array;
+  /** The EV readings of the slot read last (capNet recomputes the EV's mask from them). */
+  private evReadings: HomeReadings['ev'] = null;
   private flat: Uint8Array | null = null;
 
   constructor(spec: ControllerSpec) {
@@ -131,6 +135,7 @@ export class HomeController implements HomeView {
     this.maskSize = off;
     const h = spec.home;
     this.contractKw = h.contractKw;
+    this.limitKw = h.contractKw;
     this.priceKwh = Float64Array.from(h.priceKwh);
     if (this.priceKwh.length !== SLOTS) throw new Error(`HomeController: home.priceKwh has ${this.priceKwh.length} values, expected ${SLOTS}`);
     this.maxPriceKwh = h.maxPriceKwh;
@@ -178,6 +183,8 @@ export class HomeController implements HomeView {
     this.pvKw = r.pvKw;
     this.pvNext1hKw = r.pvNext1hKw;
     this.pvNext4hKw = r.pvNext4hKw;
+    this.limitKw = this.contractKw;
+    this.evReadings = r.ev;
     const mask = this.mask;
     // A loop, not fill(): the mask is a few dozen bytes and the call costs more than the stores.
     for (let k = 0; k < mask.length; k++) mask[k] = 0;
@@ -212,6 +219,33 @@ export class HomeController implements HomeView {
     this.forcedKw = forced;
     this.optionalMaxKw = most;
     if (this.ev) this.ev.mask(this, r.ev!, mask, this.maskOffsets[this.nApp]);
+  }
+
+  /**
+   * Cap this slot's net import at `capKw` (an operator's share of a feeder: community/), after
+   * `read`. Optional appliance runs and EV levels that cannot fit under the cap with the forced load
+   * are masked; the joint action is checked against it (codec.ts `isAllowed`, the fallback of
+   * `apply`). A cap below the forced net load (base + forced runs − PV) cannot be met by anything
+   * the home controls: the forced runs still run, and the EV may only idle or discharge.
+   */
+  capNet(capKw: number): void {
+    this.limitKw = Math.min(this.contractKw, capKw);
+    if (this.slot >= SLOTS) return;
+    const mask = this.mask;
+    const fixed = this.baseKw + this.forcedKw - this.pvKw;
+    let most = this.forcedKw;
+    for (let i = 0; i < this.nApp; i++) {
+      const o = 2 * i;
+      if (mask[o] === 0 || mask[o + 1] === 0) continue;
+      if (fixed + this.powerKw[i] > this.limitKw + LIMIT_TOL) mask[o + 1] = 0;
+      else most += this.powerKw[i];
+    }
+    this.optionalMaxKw = most;
+    if (this.ev) {
+      const off = this.maskOffsets[this.nApp];
+      for (let k = 0; k < this.nvec[this.nApp]; k++) mask[off + k] = 0;
+      this.ev.mask(this, this.evReadings!, mask, off);
+    }
   }
 
   /** Write the observation of the state read last into `out` at `offset` (layout: features.ts). */
@@ -260,14 +294,23 @@ export class HomeController implements HomeView {
         v++;
       }
       applied[i] = a;
-      deviceKw[i] = a === 1 ? this.powerKw[i] : 0;
       if (a === 1) appKw += this.powerKw[i];
     }
+    // Under a cap (capNet) optional runs that fit one by one may not fit together: the last ones wait.
+    // Under the contract alone this never happens (a scenario's appliances fit it).
+    for (let i = this.nApp - 1; i >= 0 && appKw > 0 && this.baseKw + appKw - this.pvKw > this.limitKw + LIMIT_TOL; i--) {
+      if (applied[i] === 1 && mask[2 * i] === 1) {
+        applied[i] = 0;
+        appKw -= this.powerKw[i];
+        v++;
+      }
+    }
+    for (let i = 0; i < this.nApp; i++) deviceKw[i] = applied[i] === 1 ? this.powerKw[i] : 0;
     let evKw = 0;
     if (this.ev) {
       const c = this.nApp;
       const fixedNet = this.baseKw + appKw - this.pvKw;
-      v += this.ev.choose(act[offset + c], mask, this.maskOffsets[c], fixedNet, this.contractKw);
+      v += this.ev.choose(act[offset + c], mask, this.maskOffsets[c], fixedNet, this.limitKw);
       applied[c] = this.ev.chosen;
       evKw = this.ev.levelsKw[this.ev.chosen];
       deviceKw[c] = evKw;

@@ -85,18 +85,18 @@ export class EvController implements EvView {
       const kw = this.levelsKw[k];
       const soc = this.next(kw);
       if (soc < lo || soc > hi) continue;
-      if (!evPowerFits(kw, kw > 0 ? minNet : maxNet, h.contractKw)) continue;
+      if (!evPowerFits(kw, kw > 0 ? minNet : maxNet, h.limitKw)) continue;
       mask[off + k] = 1;
       any = true;
     }
-    if (!any) for (let k = 0; k < this.levelsKw.length; k++) if (this.levelsKw[k] >= 0 && evPowerFits(this.levelsKw[k], minNet, h.contractKw)) mask[off + k] = 1;
+    if (!any) for (let k = 0; k < this.levelsKw.length; k++) if (this.levelsKw[k] >= 0 && evPowerFits(this.levelsKw[k], minNet, h.limitKw)) mask[off + k] = 1;
   }
 
   /**
    * The level actually played (into `chosen`) for requested index `a`, given the net load of
    * everything else; returns the violations (the fallback of the module comment).
    */
-  choose(a: number, mask: Uint8Array, off: number, fixedNet: number, contractKw: number): number {
+  choose(a: number, mask: Uint8Array, off: number, fixedNet: number, limitKw: number): number {
     const L = this.levelsKw;
     const n = L.length;
     let v = 0;
@@ -113,16 +113,16 @@ export class EvController implements EvView {
       v++;
     }
     const kw = L[idx];
-    if (!evPowerFits(kw, fixedNet, contractKw)) {
+    if (!evPowerFits(kw, fixedNet, limitKw)) {
       let best = -1;
       for (let k = 0; k < n; k++) {
         if (!mask[off + k]) continue;
         const lk = L[k];
-        if (!evPowerFits(lk, fixedNet, contractKw)) continue;
+        if (!evPowerFits(lk, fixedNet, limitKw)) continue;
         // Prefer the allowed level closest to what was asked.
         if (best < 0 || Math.abs(lk - kw) < Math.abs(L[best] - kw)) best = k;
       }
-      if (best < 0) throw new Error('internal: no EV level fits the contract (the worst-case headroom of the day should prevent this)');
+      if (best < 0) throw new Error('internal: no EV level fits the limit (the worst-case headroom of the day, and idle under a cap, should prevent this)');
       idx = best;
       v++;
     }

@@ -26,6 +26,11 @@ export function evPowerFits(kw: number, fixedNetKw: number, contractKw: number):
 export interface HomeView {
   readonly slot: number;
   readonly contractKw: number;
+  /**
+   * The net-import limit of this slot: the contract, or less while an operator caps the home
+   * (a feeder's share: `HomeController.capNet`). Every limit check of a level or an action uses it.
+   */
+  readonly limitKw: number;
   /** Per component: allowed values, concatenated (component c at maskOffsets[c]). */
   readonly mask: Uint8Array;
   readonly maskOffsets: Int32Array;

@@ -16,6 +16,7 @@
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
+ * | neighbourhood | clearSlot (P2P markets) | docs/community.md |
  */
 
 // The environment (Gymnasium conventions).
@@ -61,3 +62,6 @@ export { generateKeyPair, saveKeyPair, loadPrivateKey } from './ledger/keys.js';
 export { LedgerError } from './ledger/errors.js';
 export { toMicroRsc } from './ledger/amount.js';
 export { dayPayout, mintPayouts, type PayoutsFile } from './ledger/payouts.js';
+
+// The neighbourhood.
+export { clearSlot, newClearing, MECHANISMS, type Clearing, type Mechanism } from './community/market.js';

@@ -179,13 +179,16 @@ function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, rng: Rng): EvDay {
 }
 
 /**
- * Draw day `seed` of a scenario: the weekday, PV and base load from one date of the profile year,
- * each appliance's request from its habits, the EV's trip. Deterministic in (scenario, seed).
+ * Draw day `seed` of a scenario: the weekday, PV and base load from one date of the profile year
+ * (`opts.date`, taken modulo the year, when given), each appliance's request from its habits, the
+ * EV's trip. Deterministic in (scenario, seed, date).
  */
-export function drawDay(s: Scenario, seed: number): Day {
+export function drawDay(s: Scenario, seed: number, opts: { date?: number } = {}): Day {
   const rng = new Rng(seed);
   const dates = Math.max(s.pvDays.length, s.baseDays.length);
-  const date = rng.int(0, dates - 1);
+  // A given date (the homes of a neighbourhood share the weather) still takes its draw, so the rest of the day is the same.
+  const drawn = rng.int(0, dates - 1);
+  const date = opts.date === undefined ? drawn : opts.date % dates;
   const pvDay = s.pvDays.length > 1 ? date : 0;
   const baseDay = s.baseDays.length > 1 ? date : 0;
   const typed = s.pvDayTypes[pvDay] || s.baseDayTypes[baseDay];

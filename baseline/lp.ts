@@ -109,12 +109,30 @@ function wrapTerms(out: string[], head: string, terms: string[], tail = ''): voi
 }
 
 let highsPromise: Promise<Highs> | null = null;
-/** The HiGHS WebAssembly module, loaded once. */
+let loaded: Highs | null = null;
+/** The HiGHS WebAssembly module, loaded once per thread (module state is per worker thread). */
 export function highs(): Promise<Highs> {
   // The package's types describe a CommonJS module; under ESM its loader is the default export.
   const loader = (highsModule as unknown as { default: () => Promise<Highs> }).default;
-  highsPromise ??= loader();
+  highsPromise ??= loader().then((h) => (loaded = h));
   return highsPromise;
+}
+
+/**
+ * Run `fn` with `h`; if it throws, the next highs() loads a fresh instance: after a trap (out of
+ * memory, an abort) a WebAssembly instance's memory is in an unknown state, and a pool thread would
+ * otherwise fail every job after its first bad one.
+ */
+function guarded<T>(h: Highs, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (h === loaded) {
+      highsPromise = null;
+      loaded = null;
+    }
+    throw e;
+  }
 }
 
 export type SolveStatus = 'optimal' | 'time-limit' | 'infeasible' | 'error';
@@ -180,6 +198,10 @@ export async function solve(m: LinearModel, opts: SolveOptions = {}): Promise<So
  * its async reset() and solves here).
  */
 export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): SolveResult {
+  return guarded(h, () => solveUnguarded(h, m, opts));
+}
+
+function solveUnguarded(h: Highs, m: LinearModel, opts: SolveOptions): SolveResult {
   const n = m.cols.length;
   const starts = new Int32Array(m.rows.length + 1);
   let nnz = 0;
@@ -251,7 +273,7 @@ export function solveWith(h: Highs, m: LinearModel, opts: SolveOptions = {}): So
 /** Solve CPLEX LP text with HiGHS (to check an exported model). */
 export async function solveLpText(text: string): Promise<{ status: string; objective: number }> {
   const h = await highs();
-  const res = h.solve(text, { output_flag: false, ...EXACT } as Parameters<Highs['solve']>[1]);
+  const res = guarded(h, () => h.solve(text, { output_flag: false, ...EXACT } as Parameters<Highs['solve']>[1]));
   return { status: res.Status, objective: res.ObjectiveValue };
 }
 

@@ -7,6 +7,8 @@ export const scenarioOption = { type: 'string', default: 'paper-apartment', desc
 export const jsonOption = { type: 'boolean', default: false, description: 'Print JSON instead of text' } as const;
 export const runSeedOption = { type: 'number', default: 1, integer: true, min: 0, description: 'Run seed K: day d is drawn from daySeed(K, d), the same whatever the number of days' } as const;
 export const timeLimitOption = { type: 'number', default: 60, positive: true, description: 'Seconds the MILP may spend on each day; a day not proven optimal by then keeps the best schedule found' } as const;
+export const workersOption = { type: 'number', integer: true, min: 1, description: 'Worker threads (default: the available cores); results are identical for any N' } as const;
+export const redisOption = { type: 'string', description: 'Enqueue the jobs on BullMQ at this Redis and collect their results (rescoin worker processes them)' } as const;
 
 /** The scenario a flag names; an unknown id or a bad file is the flag's error. */
 export function scenarioFrom(value: string, flag = '--scenario'): Scenario {

@@ -4,7 +4,7 @@ import { DEFAULT_BOUND_CACHE } from '../evaluation/bound-cache.js';
 import { choosePolicy, chooseProsumer, dayPayout, METER_BYTES, mintPayouts, PAYOUTS_FORMAT, writePayouts, type MintResult, type PayoutsFile } from '../ledger/index.js';
 import type { EvaluateResult } from '../evaluation/evaluate.js';
 import { defineCommand, println, processIo, type Io } from './command.js';
-import { jsonOption, scenarioFrom, scenarioOption, timeLimitOption } from './common.js';
+import { jsonOption, redisOption, scenarioFrom, scenarioOption, timeLimitOption, workersOption } from './common.js';
 import { UsageError } from './errors.js';
 import { openLedger } from './ledger.js';
 
@@ -50,6 +50,8 @@ export const evaluateCommand = defineCommand({
     ledger: { type: 'string', description: "Ledger folder (rescoin ledger init): after the evaluation, mint one policy's payouts of each day to a prosumer" },
     prosumer: { type: 'string', description: "With --ledger: the account paid (default: the ledger's only prosumer)" },
     'ledger-policy': { type: 'string', description: 'With --ledger: the policy whose days are paid (default: the first run; needed when there is no run)' },
+    workers: workersOption,
+    redis: redisOption,
   },
   fields: { dir: '--ledger', to: '--prosumer', policy: '--ledger-policy' },
   check(a) {
@@ -67,7 +69,7 @@ export const evaluateCommand = defineCommand({
     // On stderr (stdout stays the table or the JSON); without a TTY it prints a line now and then.
     const bar = a.json || io !== processIo ? null : new cliProgress.SingleBar({ format: ' {bar} {value}/{total} days | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
     bar?.start(a.days, 0);
-    const r = await evaluate({ scenario, runs: a.runs, days: a.days, seed: a.seed, out: a.out, timeLimitSec: a['time-limit'], bound: a.bound, boundSamples: a['bound-samples'], cacheDir: a.cache, mpcScenarios: scenarios, mpcSamples: a['mpc-samples'], onDay: (k) => bar?.update(k) });
+    const r = await evaluate({ scenario, runs: a.runs, days: a.days, seed: a.seed, out: a.out, timeLimitSec: a['time-limit'], bound: a.bound, boundSamples: a['bound-samples'], cacheDir: a.cache, mpcScenarios: scenarios, mpcSamples: a['mpc-samples'], workers: a.workers, redis: a.redis, onDay: (k) => bar?.update(k) });
     bar?.stop();
     const payouts = payoutsOf(r, scenario.id, a.seed);
     writePayouts(a.out, payouts);

@@ -1,11 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { drawDay, heldOutDay, makeEnv, playDay, SLOTS, trainingDay, type DayLog, type DaySummary, type Policy, type Scenario } from '../env/index.js';
-import { asapPolicy, cheapestPolicy, milpPolicy, mpcPolicy, prechargePolicy, type MilpResult } from '../baseline/index.js';
+import { heldOutDay, trainingDay, type DaySummary, type Policy, type Scenario } from '../env/index.js';
 import { loadTrainedPolicy, scenarioHash, type RunConfig } from '../training/train.js';
 import { gapPct, policyStats, type PolicyStats } from './stats.js';
 import { REPORT_FORMAT, REPORT_VERSION, type EvaluationReport, type ReportBound } from './report.js';
-import { cachedBound, DEFAULT_BOUND_CACHE } from './bound-cache.js';
+import { DEFAULT_BOUND_CACHE } from './bound-cache.js';
+import { dayJobs, primeScenario, reloadable, type DaySeries, type PlayDayResult, type PolicySpec } from './day-jobs.js';
+import type { Job } from './jobs.js';
+import { runJobs } from './pool.js';
 import { writeReportFiles } from './render.js';
 export { formatStats } from './render.js';
 
@@ -41,8 +43,12 @@ export interface EvaluateOptions {
   mpcScenarios?: boolean;
   /** Futures per re-solve of mpc-scenarios (default 4). */
   mpcSamples?: number;
-  /** Called after each day (for a progress bar). */
+  /** Called as the days' work comes in: days done of all (for a progress bar). */
   onDay?: (done: number, total: number) => void;
+  /** Worker threads (default: the available cores); the report is the same for any number. */
+  workers?: number;
+  /** redis://host:port: run the days' jobs on BullMQ (`rescoin worker`) instead. */
+  redis?: string;
 }
 
 /** What the smart meter reports of a played day: what a RESCoin payout is minted for (ledger/payouts.ts). */
@@ -78,73 +84,66 @@ export async function loadRunPolicy(dir: string, scenario: Scenario): Promise<{ 
 export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const s = o.scenario;
   const loaded = await Promise.all(o.runs.map((r) => loadRunPolicy(r, s)));
-  const milp = milpPolicy(s, { timeLimitSec: o.timeLimitSec });
-  const mpc = [mpcPolicy(s, { forecast: 'expected' })];
-  if (o.mpcScenarios ?? o.bound ?? false) mpc.push(mpcPolicy(s, { forecast: 'scenarios', samples: o.mpcSamples ?? 4 }));
-  const played: Policy[] = [asapPolicy(), cheapestPolicy(s), prechargePolicy(s), ...mpc, ...loaded.map((l) => l.policy), milp];
-  const names = played.map((p) => p.name);
+  const specs: PolicySpec[] = [
+    { name: 'asap' },
+    { name: 'cheapest' },
+    { name: 'precharge' },
+    { name: 'mpc' },
+    ...((o.mpcScenarios ?? o.bound ?? false) ? [{ name: 'mpc-scenarios', mpcSamples: o.mpcSamples ?? 4 }] : []),
+    ...loaded.map((l, k) => ({ name: l.policy.name, run: resolve(o.runs[k]) })),
+    { name: 'milp', timeLimitSec: o.timeLimitSec },
+  ];
+  const names = specs.map((p) => p.name);
   if (new Set([...names, 'bound']).size !== names.length + 1) throw new Error(`two policies share a name (${names.join(', ')}, bound): give the runs different folder names`);
+  const daySeeds = Array.from({ length: o.days }, (_, d) => heldOutDay(d, o.seed));
+  daySeeds.forEach((seed, d) =>
+    loaded.forEach((l, k) => {
+      if (l.trainingSeeds.has(seed)) throw new Error(`evaluation day ${d} (seed ${seed}) is one of ${o.runs[k]}'s training days: choose another --seed`);
+    }),
+  );
+  // A scenario made in code cannot be loaded by another thread: its jobs run in this one.
+  const scenario = primeScenario(s);
+  const portable = reloadable(s);
+  const boundOpts = { dir: resolve(o.cacheDir ?? DEFAULT_BOUND_CACHE), samples: o.boundSamples ?? 8, seed: o.boundSeed ?? 1, timeLimitSec: o.timeLimitSec };
+  const plays = daySeeds.flatMap((daySeed, d) => specs.map((policy) => dayJobs.play({ scenario, policy, daySeed, series: d === 0 })));
+  const boundJobs = o.bound ? daySeeds.map((daySeed) => dayJobs.bound({ scenario, daySeed, ...boundOpts })) : [];
+  const jobs: Job[] = [...plays, ...boundJobs];
+  const results = await runJobs<PlayDayResult | ReportBound['days'][number]>(jobs, {
+    workers: portable ? o.workers : 1,
+    redis: portable ? o.redis : undefined,
+    onProgress: (done, total) => o.onDay?.(Math.floor((done * o.days) / total), o.days),
+  });
+  const played = results.slice(0, plays.length) as PlayDayResult[];
+  const bounds = results.slice(plays.length) as ReportBound['days'];
   const decisionMs = new Map<string, number[]>(names.map((n) => [n, []]));
-  // The MILP's act() only reads its schedule: its time is its solve's, taken below.
-  const policies = played.map((p) => (p === milp ? p : timed(p, decisionMs.get(p.name)!)));
-  const hash = scenarioHash(s);
-  const boundOpts = { dir: o.cacheDir ?? resolve(DEFAULT_BOUND_CACHE), scenarioHash: hash, samples: o.boundSamples ?? 8, seed: o.boundSeed ?? 1, timeLimitSec: o.timeLimitSec };
-  const bounds: ReportBound['days'] = [];
-  const env = makeEnv(s);
   const rows: EvaluateResult['days'] = [];
   const meter: MeterDay[] = [];
   const unprovenDays: number[] = [];
-  const firstDayLogs = new Map<string, DayLog>();
-  for (let d = 0; d < o.days; d++) {
-    const seed = heldOutDay(d, o.seed);
-    loaded.forEach((l, k) => {
-      if (l.trainingSeeds.has(seed)) throw new Error(`evaluation day ${d} (seed ${seed}) is one of ${o.runs[k]}'s training days: choose another --seed`);
-    });
-    const day = drawDay(s, seed);
-    for (const p of policies) {
-      const played = await playDay(env, p, day);
-      rows.push({ policy: p.name, day: d, seed, summary: played.summary });
-      meter.push({ importKw: Float64Array.from(played.log.importKw), exportKw: Float64Array.from(played.log.exportKw), pvKw: Float64Array.from(played.log.day.pvKw) });
-      if (d === 0) firstDayLogs.set(p.name, structuredClone(played.log));
-    }
-    const last: MilpResult = milp.last!;
-    // The MILP decides the whole day in one solve: its time per decision is that solve over the slots.
-    decisionMs.get('milp')!.push(last.solveMs / SLOTS);
-    if (last.status !== 'optimal') unprovenDays.push(d);
-    if (o.bound) {
-      const b = await cachedBound(s, day, boundOpts);
-      bounds.push({ score: b.bound, status: b.status as 'optimal' | 'time-limit', mipGap: b.mipGap, solveMs: b.solveMs, samples: b.samples, sampled: b.sampled });
-    }
-    // No policy may beat a proven optimum: that would be a bug in the env, the MILP or the score.
-    const best = rows.filter((r) => r.day === d && r.policy !== 'milp').reduce((m, r) => Math.min(m, r.summary.score), Infinity);
-    if (last.status === 'optimal' && best < last.score - 1e-6)
-      throw new Error(`day ${d}: a policy scored ${best} below the proven optimum ${last.score}; please report this bug`);
-    o.onDay?.(d + 1, o.days);
-    // Let timers run (the progress bar draws on one); the day's work is synchronous.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const firstDay = new Map<string, DaySeries>();
+  played.forEach((r, k) => {
+    const d = Math.floor(k / specs.length);
+    const name = names[k % specs.length];
+    rows.push({ policy: name, day: d, seed: daySeeds[d], summary: r.summary });
+    meter.push({ importKw: Float64Array.from(r.meter.importKw), exportKw: Float64Array.from(r.meter.exportKw), pvKw: Float64Array.from(r.meter.pvKw) });
+    decisionMs.get(name)!.push(...r.decisionMs);
+    if (r.series) firstDay.set(name, r.series);
+    if (r.milp && r.milp.status !== 'optimal') unprovenDays.push(d);
+  });
+  daySeeds.forEach((_, d) => checkOptimum(d, played.slice(d * specs.length, (d + 1) * specs.length)));
   const lb = o.bound ? bounds.map((b) => b.score) : undefined;
   const stats = policyStats(names, rows, { bound: lb, decisionMs });
   const bound = lb ? boundEntry(boundOpts, bounds, rows) : null;
   mkdirSync(o.out, { recursive: true });
-  const report = buildReport(o, loaded.map((l) => l.run), stats, bound, rows, unprovenDays, firstDayLogs);
+  const report = buildReport(o, loaded.map((l) => l.run), stats, bound, rows, unprovenDays, firstDay);
   await writeReportFiles(o.out, report);
   return { policies: stats, bound, days: rows, unprovenDays, reportDir: o.out, report, meter };
 }
 
-/** The policy with each act() call timed into `ms` (performance.now). */
-function timed(p: Policy, ms: number[]): Policy {
-  return {
-    name: p.name,
-    foresight: p.foresight,
-    reset: p.reset ? (info, day) => p.reset!(info, day) : undefined,
-    act(observation, info) {
-      const t0 = performance.now();
-      const a = p.act(observation, info);
-      ms.push(performance.now() - t0);
-      return a;
-    },
-  };
+/** No policy may beat a proven optimum: that would be a bug in the env, the MILP or the score. */
+function checkOptimum(d: number, day: PlayDayResult[]): void {
+  const milp = day.find((r) => r.milp)!.milp!;
+  const best = day.filter((r) => !r.milp).reduce((m, r) => Math.min(m, r.summary.score), Infinity);
+  if (milp.status === 'optimal' && best < milp.score - 1e-6) throw new Error(`day ${d}: a policy scored ${best} below the proven optimum ${milp.score}; please report this bug`);
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
@@ -163,7 +162,7 @@ const KIND: Record<string, 'baseline' | 'mpc' | 'run' | 'optimum'> = { asap: 'ba
 const dayFigures = ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations }: DaySummary) => ({ score, cost, importKwh, exportKwh, peakKw, par, rescoin, violations });
 
 /** The evaluation as report.json holds it (report.ts): everything the report folder shows. */
-function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[], bound: ReportBound | null, rows: EvaluateResult['days'], unprovenDays: number[], logs: Map<string, DayLog>): EvaluationReport {
+function buildReport(o: EvaluateOptions, runs: RunConfig[], stats: PolicyStats[], bound: ReportBound | null, rows: EvaluateResult['days'], unprovenDays: number[], logs: Map<string, DaySeries>): EvaluationReport {
   const s = o.scenario;
   const daySeeds = Array.from({ length: o.days }, (_, d) => heldOutDay(d, o.seed));
   return {
@@ -189,22 +188,17 @@ function withBound(played: EvaluationReport['policies'], bound: ReportBound | nu
 }
 
 /** Day 0 under each policy: the series schedules-day0.svg draws. */
-function daySchedule(s: Scenario, seed: number | undefined, logs: Map<string, DayLog>): EvaluationReport['schedule'] {
-  const first = logs.values().next().value;
+function daySchedule(s: Scenario, seed: number | undefined, series: Map<string, DaySeries>): EvaluationReport['schedule'] {
+  const first = series.values().next().value;
   if (seed === undefined || !first) return null;
   return {
     day: 0,
     seed,
     priceKwh: Array.from(s.priceKwh),
-    baseKw: Array.from(first.day.baseKw),
-    pvKw: Array.from(first.day.pvKw),
+    baseKw: first.baseKw,
+    pvKw: first.pvKw,
     appliances: s.appliances.map((a) => a.name),
     ev: s.ev ? { v2h: s.ev.v2h } : null,
-    policies: [...logs].map(([name, log]) => ({
-      name,
-      importKw: Array.from(log.importKw),
-      evKw: Array.from(log.evKw),
-      applianceKw: s.appliances.map((_, i) => Array.from(log.applianceKw.subarray(i * SLOTS, (i + 1) * SLOTS))),
-    })),
+    policies: [...series].map(([name, x]) => ({ name, importKw: x.importKw, evKw: x.evKw, applianceKw: x.applianceKw })),
   };
 }

@@ -43,6 +43,13 @@ export interface RunJobsOptions {
   /** Called as results come in (done of total), for a progress bar. */
   onProgress?(done: number, total: number): void;
   signal?: AbortSignal;
+  /** A time limit per job, ms: its AbortSignal fires then (a pool thread running it is stopped). */
+  timeoutMs?: number;
+  /**
+   * The pool's worker script (a file URL): by default the compiled evaluation/pool-worker.js; null
+   * runs every job in this thread (as from the TypeScript sources, where there is none).
+   */
+  worker?: URL | null;
 }
 
 /** The compiled root of the package: a job's `module` is resolved against it. */

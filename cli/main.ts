@@ -15,6 +15,7 @@ import { exportCommand } from './export.js';
 import { gatewayCommand } from './gateway.js';
 import { ledgerCommand } from './ledger.js';
 import { habitsCommand } from './habits.js';
+import { workerCommand } from './worker.js';
 
 /**
  * The `rescoin` command line: `main(argv)` runs one command in-process and returns its exit code
@@ -24,7 +25,7 @@ import { habitsCommand } from './habits.js';
  * process.exit or writes anywhere but `io`.
  */
 
-export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand, habitsCommand];
+export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand, habitsCommand, workerCommand];
 
 const isGroup = (c: AnyCommand | CommandGroup): c is CommandGroup => 'commands' in c;
 

@@ -5,8 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { threadId } from 'node:worker_threads';
-import { Rng } from '../../env/index.js';
+import { daySeed, drawDay, loadScenario, makeEnv, playDay, Rng } from '../../env/index.js';
 import { highs, LinearModel, solve } from '../../baseline/lp.js';
+import { mpcPolicy } from '../../baseline/mpc.js';
+import { rescoin, rescoinJson } from '../cli/run.js';
 import type { Job } from '../../evaluation/jobs.js';
 import { closePool, runJobs } from '../../evaluation/pool.js';
 
@@ -129,4 +131,36 @@ describe('rescoin evaluate --workers', () => {
     expect(JSON.parse(reports[0].report).policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'q3', 'milp']);
     expect(reports[1]).toEqual(reports[0]);
   }, 180_000);
+});
+
+describe('rescoin baseline --days', () => {
+  it('solves each day as its one-day run does, in day order, with 2 workers', async () => {
+    const many = JSON.parse(execFileSync(process.execPath, [join(ROOT, 'dist/cli/bin.js'), 'baseline', '--day', '3', '--days', '3', '--seed', '1', '--workers', '2', '--json'], { cwd: tmp, encoding: 'utf8' }));
+    expect(many.map((r: { day: number; daySeed: number }) => [r.day, r.daySeed])).toEqual([3, 4, 5].map((d) => [d, daySeed(1, d)]));
+    for (const [k, d] of [3, 4, 5].entries()) {
+      const { solveMs: _a, ...one } = await rescoinJson('baseline', '--day', String(d), '--seed', '1');
+      const { solveMs: _b, day: _c, daySeed: _d, ...row } = many[k];
+      expect(row).toEqual(one);
+    }
+  }, 120_000);
+
+  it('refuses the flags that draw one day', async () => {
+    const r = await rescoin('baseline', '--days', '2', '--plot', join(tmp, 'x.svg'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--plot');
+  });
+});
+
+describe('a policy played in any thread', () => {
+  it('the MPC plays a day the same after another day as fresh (its state is reset per day)', async () => {
+    const s = loadScenario('paper-apartment');
+    const env = makeEnv(s);
+    const [a, b] = [daySeed(1, 5), daySeed(1, 6)].map((seed) => drawDay(s, seed));
+    const used = mpcPolicy(s, { forecast: 'expected' });
+    await playDay(env, used, a);
+    const after = await playDay(env, used, b);
+    const fresh = await playDay(env, mpcPolicy(s, { forecast: 'expected' }), b);
+    expect(after.summary).toEqual(fresh.summary);
+    expect(Array.from(after.log.actions)).toEqual(Array.from(fresh.log.actions));
+  });
 });

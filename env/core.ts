@@ -4,7 +4,7 @@ import { SLOTS } from './time.js';
 import { evShortfallTerm, peakTerm, slotTerm } from './score.js';
 import { HomeController, meanAhead, EV_RATE_MAX, type ControllerSpec, type HomeReadings } from '../runtime/index.js';
 
-export { LIMIT_TOL, evPowerFits, evRate, EV_RATE_MAX, meanAhead, type HomeView, type EvView } from '../runtime/index.js';
+export { LIMIT_TOL, evPowerFits, evReserveKw, evRate, EV_RATE_MAX, meanAhead, type HomeView, type EvView } from '../runtime/index.js';
 
 /**
  * The simulated home of one day: the home controller of runtime/ (the very code a gateway runs:
@@ -131,8 +131,10 @@ export class HomeCore extends HomeController {
   /**
    * The readings of the current slot, as a gateway would get them, from the day: only what is known
    * at slot t (docs/environment.md, "Information set"); nothing of the trip before the car is back.
+   * Public for the community (community/core.ts), which applies every home, clears the market, and
+   * only then has each home read its next slot.
    */
-  private sense(): void {
+  sense(): void {
     const t = this.slot;
     const d = this.day;
     const r = this.readings;

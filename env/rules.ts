@@ -1,4 +1,4 @@
-import { evPowerFits, LIMIT_TOL, type HomeView } from './core.js';
+import { evPowerFits, evReserveKw, LIMIT_TOL, type HomeView } from './core.js';
 
 export { isAllowed } from '../runtime/index.js';
 
@@ -64,12 +64,14 @@ export function sampleAllowed(view: HomeView, rng: { int(lo: number, hi: number)
 
 /**
  * Under an operator's cap (HomeView.limitKw) optional runs that fit one by one may not fit
- * together: the last ones wait, as the controller's fallback would make them. Returns the kW taken
- * off. Under the contract alone it never binds (a scenario's appliances fit the contract).
+ * together, nor beside a charge the EV's floor forces: the last ones wait, as the controller's
+ * fallback would make them. Returns the kW taken off. Under the contract alone it never binds (a
+ * scenario's appliances and the day's EV headroom fit the contract).
  */
 export function fitUnderLimit(view: HomeView, out: Int32Array, appKw: number): number {
   let off = 0;
-  for (let i = view.powerKw.length - 1; i >= 0 && appKw - off > 0 && view.baseKw + appKw - off - view.pvKw > view.limitKw + LIMIT_TOL; i--) {
+  const reserve = view.limitKw < view.contractKw ? evReserveKw(view) : 0;
+  for (let i = view.powerKw.length - 1; i >= 0 && appKw - off > 0 && view.baseKw + appKw - off - view.pvKw + reserve > view.limitKw + LIMIT_TOL; i--) {
     if (out[i] === 1 && view.mask[2 * i] === 1) {
       out[i] = 0;
       off += view.powerKw[i];

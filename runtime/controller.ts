@@ -2,7 +2,7 @@ import { ActionCodec } from './codec.js';
 import { compileObservation, featureTable, type FeatureDef } from './features.js';
 import type { ControlMessage, ControllerSpec } from './manifest.js';
 import { EvController, type EvReadings } from './ev.js';
-import { LIMIT_TOL, SLOTS, type HomeView } from './view.js';
+import { evReserveKw, LIMIT_TOL, SLOTS, type HomeView } from './view.js';
 
 /**
  * # The home controller: what a gateway keeps and computes per slot
@@ -232,7 +232,8 @@ export class HomeController implements HomeView {
     this.limitKw = Math.min(this.contractKw, capKw);
     if (this.slot >= SLOTS) return;
     const mask = this.mask;
-    const fixed = this.baseKw + this.forcedKw - this.pvKw;
+    // A charge the EV's floor forces is a forced load too: an optional run must fit beside it.
+    const fixed = this.baseKw + this.forcedKw + evReserveKw(this) - this.pvKw;
     let most = this.forcedKw;
     for (let i = 0; i < this.nApp; i++) {
       const o = 2 * i;
@@ -296,9 +297,11 @@ export class HomeController implements HomeView {
       applied[i] = a;
       if (a === 1) appKw += this.powerKw[i];
     }
-    // Under a cap (capNet) optional runs that fit one by one may not fit together: the last ones wait.
-    // Under the contract alone this never happens (a scenario's appliances fit it).
-    for (let i = this.nApp - 1; i >= 0 && appKw > 0 && this.baseKw + appKw - this.pvKw > this.limitKw + LIMIT_TOL; i--) {
+    // Under a cap (capNet) optional runs that fit one by one may not fit together, nor beside a charge
+    // the EV's floor forces: the last ones wait. Under the contract alone this never happens (a
+    // scenario's appliances and the day's EV headroom fit it), and the reserve is not even computed.
+    const reserve = this.limitKw < this.contractKw ? evReserveKw(this) : 0;
+    for (let i = this.nApp - 1; i >= 0 && appKw > 0 && this.baseKw + appKw + reserve - this.pvKw > this.limitKw + LIMIT_TOL; i--) {
       if (applied[i] === 1 && mask[2 * i] === 1) {
         applied[i] = 0;
         appKw -= this.powerKw[i];

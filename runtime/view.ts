@@ -22,6 +22,20 @@ export function evPowerFits(kw: number, fixedNetKw: number, contractKw: number):
   return kw > 0 ? fixedNetKw + kw <= contractKw + LIMIT_TOL : kw < 0 ? fixedNetKw + kw >= -LIMIT_TOL : true;
 }
 
+/**
+ * The EV power a home must keep free under its limit: the lowest allowed EV level ≥ 0 (a floor may
+ * force a charge), 0 when idle is allowed or there is no EV. An optional run must fit beside it,
+ * or the forced charge would find no room (capNet, the fallback, env/rules.ts fitUnderLimit).
+ */
+export function evReserveKw(view: HomeView): number {
+  const ev = view.ev;
+  if (!ev) return 0;
+  const off = view.maskOffsets[view.powerKw.length];
+  let lo = Infinity;
+  for (let k = 0; k < ev.levelsKw.length; k++) if (view.mask[off + k] === 1 && ev.levelsKw[k] >= 0 && ev.levelsKw[k] < lo) lo = ev.levelsKw[k];
+  return lo === Infinity ? 0 : lo;
+}
+
 /** What a policy may see of the current slot: the revealed part of the day only. A live view. */
 export interface HomeView {
   readonly slot: number;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from '../agents/config.js';
+
+/**
+ * Hyper-parameters of the neighbourhood's agents (community/train.ts): the single-home agents'
+ * configs (agents/config.ts), with the defaults changed where the community differs, and what
+ * the community adds. A run's config.json holds the resolved config; `rescoin community train
+ * --config file.json` overrides fields (`{"dqn": {"learningRate": 0.001}, "descriptor": false}`).
+ */
+
+/**
+ * DQN with parameter sharing: one network for every home. Changed from the single home's defaults:
+ * - teacher 'none': the MPC teacher labels every home's state with a solve per slot (≈ 9× the
+ *   single home's cost per community day), far over the issue's 4-minute training budget;
+ * - validateEvery 0: no greedy validation days inside the budget; model/ is the final network;
+ * - learningStarts 864 (one community day of 9 homes) and numEnvs 1: the homes of ONE community
+ *   are the parallel streams (9 transitions per slot), so there is nothing to vectorise beside them;
+ * - epsilonFraction 0.3: with a few hundred days ε must reach its floor early enough to learn
+ *   from the greedy policy's own states.
+ */
+export const communityDqnDefaults: Partial<DqnConfig> = {
+  teacher: 'none',
+  validateEvery: 0,
+  learningStarts: 864,
+  numEnvs: 1,
+  epsilonFraction: 0.3,
+};
+
+/**
+ * Per-home tabular Q-learning: one table per home, the single home's defaults (the key is the
+ * single-home key of runtime/tablekey.ts: the community features are not in it, since every
+ * extra digit multiplies the states a table must visit; the community reaches it through the
+ * shared operator reward).
+ */
+export const communityQlearningDefaults: Partial<QLearningConfig> = {};
+
+export const communityTrainConfig = z.object({
+  dqn: dqnConfig.default(dqnConfig.parse(communityDqnDefaults)),
+  qlearning: qlearningConfig.default(qlearningConfig.parse(communityQlearningDefaults)),
+  /**
+   * Append a constant per-home descriptor to the shared network's observation, PV kWp ÷ 10 and
+   * contract kW ÷ 20, so one network can tell homes apart where their observations alone would
+   * not (the observation's PV feature is already ÷ kWp). The env is unchanged: the trainer and the
+   * learned policy append it. Q-learning ignores it (its key is per home anyway).
+   */
+  descriptor: z.boolean().default(true),
+  /**
+   * Each home learns from its own reward plus operatorReward ÷ n, its share of the operator's
+   * (the increase of the community peak charge), so the homes see the community peak; Σ over the
+   * homes of the learned rewards is the community's −J. false: each home's own reward only.
+   */
+  operatorShare: z.boolean().default(true),
+});
+
+export type CommunityTrainConfig = z.output<typeof communityTrainConfig>;
+
+/**
+ * The resolved config: the defaults, the community's changes, then `overrides` (per algorithm,
+ * field by field). Errors name the field and the value.
+ */
+export function resolveCommunityConfig(overrides: Record<string, unknown> = {}): CommunityTrainConfig {
+  const o = overrides as { dqn?: Record<string, unknown>; qlearning?: Record<string, unknown> };
+  const merged = { ...overrides, dqn: { ...communityDqnDefaults, ...(o.dqn ?? {}) }, qlearning: { ...communityQlearningDefaults, ...(o.qlearning ?? {}) } };
+  const r = communityTrainConfig.strict().safeParse(merged, { reportInput: true });
+  if (!r.success) throw new Error(`invalid community train config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return r.data;
+}

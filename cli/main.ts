@@ -16,6 +16,7 @@ import { gatewayCommand } from './gateway.js';
 import { ledgerCommand } from './ledger.js';
 import { habitsCommand } from './habits.js';
 import { workerCommand } from './worker.js';
+import { communityCommand } from './community.js';
 
 /**
  * The `rescoin` command line: `main(argv)` runs one command in-process and returns its exit code
@@ -25,7 +26,7 @@ import { workerCommand } from './worker.js';
  * process.exit or writes anywhere but `io`.
  */
 
-export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand, habitsCommand, workerCommand];
+export const COMMANDS: readonly (AnyCommand | CommandGroup)[] = [scenariosCommand, simulateCommand, baselineCommand, trainCommand, evaluateCommand, exportCommand, gatewayCommand, ledgerCommand, habitsCommand, workerCommand, communityCommand];
 
 const isGroup = (c: AnyCommand | CommandGroup): c is CommandGroup => 'commands' in c;
 

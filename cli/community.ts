@@ -1,0 +1,210 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CommunityError, loadCommunity, type Community } from '../community/community.js';
+import type { CommunityRule } from '../community/play.js';
+import { daySeed, HELD_OUT_SEED } from '../env/index.js';
+import { defineCommand, println, type CommandGroup } from './command.js';
+import { settleCommand } from './community-settle.js';
+import { jsonOption, runSeedOption } from './common.js';
+import { UsageError } from './errors.js';
+
+/**
+ * `rescoin community …`: the neighbourhood from the command line (docs/community.md, "Command
+ * line"). The community modules are imported when a command runs, so `rescoin --help` stays fast.
+ */
+
+const community = { type: 'string', default: 'citylearn-9', description: 'Community id (data/communities/) or path to a community JSON' } as const;
+// Spelt out rather than imported: play.ts loads the baselines (see cli/community-settle.ts).
+const RULES = ['asap', 'cheapest', 'precharge', 'mpc'] as const satisfies readonly CommunityRule[];
+/** Training days when --episodes is not given, measured to fit the issue's 10-minute end to end (docs/community.md, "Agents"). */
+export const DEFAULT_EPISODES = { dqn: 120, qlearning: 1500 } as const;
+
+function communityFrom(value: string): Community {
+  try {
+    return loadCommunity(value);
+  } catch (e) {
+    if (e instanceof CommunityError) throw new UsageError('--community', e.message);
+    throw e;
+  }
+}
+
+function parseRules(value: string, flag = '--policy'): CommunityRule[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(RULES as readonly string[]).includes(n)) throw new UsageError(flag, `unknown policy "${n}"; valid: ${RULES.join(', ')}`);
+  if (names.length === 0) throw new UsageError(flag, `give at least one of ${RULES.join(', ')}`);
+  return names as CommunityRule[];
+}
+
+const f = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+const simulate = defineCommand({
+  name: 'simulate',
+  summary: 'Play community days with rule policies (every home its rule, fitted to its feeder share) and print each day’s community J, feeder peak, P2P volume and violations',
+  options: {
+    community,
+    policy: { type: 'string', default: 'asap,cheapest,precharge', description: `Rule, or several separated by commas: ${RULES.join(', ')} (mpc re-solves a MILP per home and slot: about a minute a day for 9 homes)` },
+    days: { type: 'number', default: 3, integer: true, min: 1, description: 'Community days 0 … N−1 of --seed' },
+    seed: { ...runSeedOption, description: 'Seed K: day d is the community day drawCommunityDay(c, daySeed(K, d))' },
+    json: { ...jsonOption, description: 'Print [{ policy, days: [{ day, seed, score, operatorCost, feederPeakKw, feederExcessKwh, p2pKwh, violations }] }]' },
+  },
+  check: (a) => void parseRules(a.policy),
+  async run(a, io) {
+    const c = communityFrom(a.community);
+    const { CommunityEnv, communityPolicies, playCommunityDay } = await import('../community/index.js');
+    const env = new CommunityEnv(c);
+    const out = [];
+    for (const rule of parseRules(a.policy)) {
+      const days = [];
+      for (let d = 0; d < a.days; d++) {
+        const seed = daySeed(a.seed, d);
+        const { summary: s } = await playCommunityDay(env, communityPolicies(c, rule), seed);
+        days.push({ day: d, seed, score: s.score, operatorCost: s.operatorCost, feederPeakKw: s.feederPeakKw, feederExcessKwh: s.feederExcessKwh, p2pKwh: s.homes.reduce((x, h) => x + h.p2pBoughtKwh, 0), violations: s.homes.reduce((x, h) => x + h.violations, 0) });
+      }
+      out.push({ policy: rule, days });
+    }
+    if (a.json) return println(io.stdout, JSON.stringify(out, null, 2));
+    println(io.stdout, `${c.id}: ${c.homes.length} homes, feeder ${c.feederKw} kW, market ${c.market}, seed ${a.seed}\n`);
+    println(io.stdout, `${'policy'.padEnd(10)} ${'day'.padStart(4)} ${'J €'.padStart(9)} ${'operator €'.padStart(10)} ${'feeder peak kW'.padStart(14)} ${'P2P kWh'.padStart(8)} ${'violations'.padStart(10)}`);
+    for (const p of out) {
+      for (const d of p.days) println(io.stdout, `${p.policy.padEnd(10)} ${String(d.day).padStart(4)} ${f(d.score).padStart(9)} ${f(d.operatorCost).padStart(10)} ${f(d.feederPeakKw, 2).padStart(14)} ${f(d.p2pKwh, 2).padStart(8)} ${String(d.violations).padStart(10)}`);
+      const mean = p.days.reduce((x, d) => x + d.score, 0) / p.days.length;
+      println(io.stdout, `${p.policy.padEnd(10)} ${'mean'.padStart(4)} ${f(mean).padStart(9)}`);
+    }
+  },
+});
+
+const baseline = defineCommand({
+  name: 'baseline',
+  summary: 'Solve the community MILP of days (the cooperative optimum J* with the shared feeder and the community peak) and the homes’ own optima played together: status, MIP gap, value of cooperation, feeder peak',
+  options: {
+    community,
+    day: { type: 'number', default: 0, integer: true, min: 0, description: 'First day d: the community day drawCommunityDay(c, daySeed(seed, d)), the day simulate plays' },
+    days: { type: 'number', default: 1, integer: true, min: 1, description: 'Days d … d+N−1' },
+    seed: { ...runSeedOption, description: 'Seed K of the days (as simulate)' },
+    'time-limit': { type: 'number', default: 60, positive: true, description: 'Seconds HiGHS may spend on each community MILP (and each home’s own MILP); a day not proven by then keeps the best schedule found' },
+    json: { ...jsonOption, description: 'Print [{ day, seed, status, score, dualBound, mipGap, solveSec, feederPeakKw, ownScore, ownFeasible, valueOfCooperation }]' },
+  },
+  async run(a, io) {
+    const c = communityFrom(a.community);
+    if (c.homes.length > 10) throw new UsageError('--community', `${c.homes.length} homes: the exact community MILP is for up to 10 homes; the Lagrangian bound for larger communities is not wired into this command yet`);
+    const { drawCommunityDay } = await import('../community/community.js');
+    const { ownOptima, scheduleFlows, solveCommunityDay } = await import('../community/milp.js');
+    const { scoreCommunityDay } = await import('../community/score.js');
+    const rows = [];
+    for (let d = a.day; d < a.day + a.days; d++) {
+      const seed = daySeed(a.seed, d);
+      const days = drawCommunityDay(c, seed);
+      const t0 = performance.now();
+      const m = await solveCommunityDay(c, days, { timeLimitSec: a['time-limit'] });
+      const solveSec = (performance.now() - t0) / 1000;
+      const s = scoreCommunityDay(c, days, scheduleFlows(m.homes.map((h) => h.schedule)));
+      const own = await ownOptima(c, days, { timeLimitSec: a['time-limit'] });
+      rows.push({ day: d, seed, status: m.status, score: m.score, dualBound: m.dualBound, mipGap: m.mipGap, solveSec, feederPeakKw: s.feederPeakKw, ownScore: own.score, ownFeasible: own.feasible, valueOfCooperation: own.score - m.score });
+    }
+    if (a.json) return println(io.stdout, JSON.stringify(rows, null, 2));
+    println(io.stdout, `${c.id}: ${c.homes.length} homes, feeder ${c.feederKw} kW, market ${c.market}, seed ${a.seed}\n`);
+    println(io.stdout, `${'day'.padStart(4)} ${'status'.padEnd(10)} ${'J* €'.padStart(9)} ${'MIP gap'.padStart(8)} ${'solve s'.padStart(8)} ${'feeder peak kW'.padStart(14)} ${'own optima J €'.padStart(14)} ${'value of cooperation €'.padStart(22)}`);
+    for (const r of rows)
+      println(io.stdout, `${String(r.day).padStart(4)} ${r.status.padEnd(10)} ${f(r.score, 4).padStart(9)} ${r.mipGap.toExponential(1).padStart(8)} ${f(r.solveSec, 1).padStart(8)} ${f(r.feederPeakKw, 2).padStart(14)} ${f(r.ownScore, 4).padStart(14)} ${f(r.valueOfCooperation, 4).padStart(22)}${r.ownFeasible ? '' : '  (own optima break the feeder)'}`);
+  },
+});
+
+function readOverrides(path: string): Record<string, unknown> {
+  if (!existsSync(path)) throw new UsageError('--config', `${path} does not exist`);
+  try {
+    const x: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`expected a JSON object, got ${JSON.stringify(x)}`);
+    return x as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError('--config', `${path}: ${(e as Error).message}`);
+  }
+}
+
+const train = defineCommand({
+  name: 'train',
+  summary: 'Train the homes on community days: one DQN shared by every home (parameter sharing) or one Q-table per home; each home learns its own reward plus its share of the operator’s; writes a run folder',
+  options: {
+    community,
+    agent: { type: 'choice', choices: ['dqn', 'qlearning'], default: 'dqn', description: 'dqn: one network for every home, each home’s observation plus a home descriptor; qlearning: one tabular agent per home' },
+    episodes: { type: 'number', integer: true, min: 1, description: `Training community days (default ${DEFAULT_EPISODES.dqn} for dqn, ${DEFAULT_EPISODES.qlearning} for qlearning: about 3 minutes and 2 minutes on 2 cores with citylearn-9)` },
+    seed: { ...runSeedOption, description: 'Run seed K: episode e plays the community day of daySeed(K, e); the same seed gives the same run' },
+    out: { type: 'string', description: 'Run folder (default runs/community-<agent>-seed<seed>): config.json, metrics.csv (one row per day: the community J first), checkpoint/, model/' },
+    resume: { type: 'boolean', default: false, description: 'Continue the run in --out from its last checkpoint (a larger --episodes extends it)' },
+    overwrite: { type: 'boolean', default: false, description: 'Replace a run already in --out' },
+    config: { type: 'string', description: 'JSON file of overrides of community/config.ts, e.g. {"dqn": {"learningRate": 0.001}, "operatorShare": false}' },
+    'checkpoint-minutes': { type: 'number', default: 2, positive: true, description: 'Minutes between checkpoints (one is also written at the end)' },
+    json: { ...jsonOption, description: 'Print { dir, episodes, seconds, steps, updates, lastMeanScore }' },
+  },
+  check(a) {
+    if (a.resume && a.overwrite) throw new UsageError(['--resume', '--overwrite'], 'expected at most one of them');
+  },
+  async run(a, io) {
+    const c = communityFrom(a.community);
+    const out = a.out ?? join('runs', `community-${a.agent}-seed${a.seed}`);
+    const held = existsSync(join(out, 'config.json'));
+    if (!a.resume && !a.overwrite && held) throw new UsageError('--out', `${out} already holds a run: add --resume to continue it, --overwrite to replace it, or choose another --out`);
+    if (a.resume && !held) throw new UsageError('--resume', `${out} holds no run to resume (no config.json)`);
+    const overrides = a.config === undefined ? {} : readOverrides(a.config);
+    const { resolveCommunityConfig } = await import('../community/config.js');
+    try {
+      resolveCommunityConfig(overrides);
+    } catch (e) {
+      throw new UsageError('--config', (e as Error).message);
+    }
+    const { trainCommunity } = await import('../community/train.js');
+    const episodes = a.episodes ?? DEFAULT_EPISODES[a.agent];
+    const every = Math.max(1, Math.round(episodes / 10));
+    const r = await trainCommunity({ community: c, algorithm: a.agent, episodes, seed: a.seed, out, resume: a.resume, overwrite: a.overwrite, overrides, checkpointMinutes: a['checkpoint-minutes'], onEpisode: (e, row) => {
+      if (!a.json && (e + 1) % every === 0) println(io.stderr, `episode ${e + 1}/${episodes}: community J ${f(row.score)} €, feeder peak ${f(row.feederPeakKw, 2)} kW`);
+    } });
+    if (a.json) return println(io.stdout, JSON.stringify(r, null, 2));
+    println(io.stdout, `trained ${a.agent} on ${c.id} for ${r.episodes} community days (${r.steps.toLocaleString('en-US')} home-steps, ${r.updates.toLocaleString('en-US')} updates) in ${r.seconds.toFixed(1)} s: ${r.dir}; mean community J of the last days ${f(r.lastMeanScore)} €`);
+  },
+});
+
+const evaluate = defineCommand({
+  name: 'evaluate',
+  summary: 'Play rules, trained runs, the homes’ own optima together and the community optimum on the same held-out days; print the KPIs per home and for the community and the gap to J*; write report.json and report.md',
+  options: {
+    community,
+    runs: { type: 'list', default: [], description: 'Run folders of rescoin community train to evaluate (their model/)' },
+    policy: { type: 'string', default: 'asap,cheapest,precharge', description: `Rules to play, separated by commas: ${RULES.join(', ')} (asap is always played: the gap needs it)` },
+    mpc: { type: 'boolean', default: false, description: 'Also play the MPC in every home (a MILP per home and slot: about a minute a community day of 9 homes)' },
+    days: { type: 'number', default: 3, integer: true, min: 1, description: 'Held-out days 0 … N−1 of --seed' },
+    seed: { type: 'number', default: HELD_OUT_SEED, integer: true, min: 0, description: 'Seed of the held-out days (heldOutDay(d, seed); no run trains on them)' },
+    'time-limit': { type: 'number', default: 30, positive: true, description: 'Seconds HiGHS may spend on each day’s community MILP; a day not proven by then keeps the best schedule (its status and MIP gap are reported)' },
+    'window-hours': { type: 'number', default: 24, positive: true, description: 'KPI window in hours (24 h = 96 slots of 15 min; CityLearn’s 24-step "daily" windows are 6 h here): peak, load factor and ramping are means over windows' },
+    homes: { type: 'string', description: 'The policy whose per-home KPI table is printed (default: the first run, else the optimum); report.md has every policy’s' },
+    out: { type: 'string', default: 'reports/community', description: 'Report folder: report.json and report.md' },
+    json: { ...jsonOption, description: 'Print { policies: [{ name, kind, meanScore, gapPct, violations, community: KPIs, homes: [KPIs] }], optimum, valueOfCooperation }' },
+  },
+  check(a) {
+    parseRules(a.policy);
+    if (!Number.isInteger(a['window-hours'] * 4)) throw new UsageError('--window-hours', `expected a multiple of 0.25 h (a 15-minute slot), got ${a['window-hours']}`);
+    if (a['window-hours'] <= 24 ? 24 % a['window-hours'] !== 0 : a['window-hours'] % 24 !== 0 || (a.days * 24) % a['window-hours'] !== 0)
+      throw new UsageError('--window-hours', `expected hours that divide 24, or a multiple of 24 dividing the ${a.days * 24} h of --days, got ${a['window-hours']}`);
+  },
+  async run(a, io) {
+    const c = communityFrom(a.community);
+    for (const r of a.runs) if (!existsSync(join(r, 'config.json'))) throw new UsageError('--runs', `${r} is not a run folder (no config.json)`);
+    const rules = parseRules(a.policy);
+    if (a.mpc && !rules.includes('mpc')) rules.push('mpc');
+    const names = ['asap', ...rules, ...a.runs.map((r) => r.split(/[\\/]/).filter(Boolean).at(-1) ?? r), 'own-optima', 'optimum'];
+    if (a.homes !== undefined && !names.includes(a.homes)) throw new UsageError('--homes', `no policy "${a.homes}" is evaluated; expected one of ${[...new Set(names)].join(', ')}`);
+    const { evaluateCommunity } = await import('../community/evaluate.js');
+    const { formatReport } = await import('../community/report.js');
+    const r = await evaluateCommunity({ community: c, days: a.days, seed: a.seed, rules, runs: a.runs, timeLimitSec: a['time-limit'], windowHours: a['window-hours'], out: a.out, onDay: (what, d) => void (a.json || println(io.stderr, `${what}: day ${d}`)) });
+    if (a.json) {
+      const policies = r.policies.map((p) => ({ name: p.name, kind: p.kind, meanScore: p.meanScore, gapPct: p.gapPct, violations: p.violations, community: p.kpis.community, homes: p.kpis.homes.map((k, i) => ({ id: r.homes[i], score: p.homeScores[i], ...k })) }));
+      return println(io.stdout, JSON.stringify({ policies, optimum: r.optimum, valueOfCooperation: r.valueOfCooperation }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
+    }
+    println(io.stdout, formatReport(r, 'text', a.homes));
+    println(io.stdout, `report: ${join(a.out, 'report.md')}`);
+  },
+});
+
+export const communityCommand: CommandGroup = {
+  name: 'community',
+  summary: 'A neighbourhood of homes behind one feeder, trading peer to peer: simulate, baseline (community MILP), train, evaluate (KPIs), settle on the ledger',
+  commands: [simulate, baseline, train, evaluate, settleCommand],
+};

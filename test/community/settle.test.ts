@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { clearSlot } from '../../community/market.js';
 import { loadCommunity, drawCommunityDay, type Community } from '../../community/community.js';
 import { replayBills, settleCommunityDay, type SettleableDay } from '../../community/settle.js';
-import { DT, Rng, SLOTS } from '../../env/index.js';
+import { DT, heldOutDay, Rng, SLOTS } from '../../env/index.js';
 import { chainPath, Ledger, readBlocks, toMicroRsc, verifyLedger } from '../../ledger/index.js';
 
 const clock = () => 1_700_000_000_000;
@@ -39,22 +39,31 @@ function syntheticDay(c: Community, seed: number, rescoin: (i: number) => number
 
 const sum = (xs: ArrayLike<number>, i: number) => Array.from(xs).slice(i * SLOTS, (i + 1) * SLOTS).reduce((a, b) => a + b, 0);
 
+/** Home i's grid part, from the log: its grid energy at the grid's prices. */
+function gridEur(c: Community, log: SettleableDay, i: number): number {
+  let g = 0;
+  for (let t = 0; t < SLOTS; t++) g += (c.buyPriceKwh[t] * log.boughtGridKw[i * SLOTS + t] - c.sellPriceKwh * log.soldGridKw[i * SLOTS + t]) * DT;
+  return g;
+}
+
 /** The checks every settled day must pass: the replay equals the bills. */
-function expectReplayEqualsBills(dir: string, c: Community, log: SettleableDay, replayedDay: ReturnType<typeof replayBills>[number], perHome: { gridEur: number }[]) {
+function expectReplayEqualsBills(dir: string, c: Community, log: SettleableDay, replayedDay: ReturnType<typeof replayBills>[number]) {
   const v = c.rscValueEur;
   let exact = 0;
   c.homes.forEach((_, i) => {
     const bill = sum(log.paymentEur, i);
+    const grid = gridEur(c, log, i);
     const r = replayedDay.homes[i];
     // The replayed µRSC are the home's internal part converted and rounded, to the µRSC …
-    const internalEur = bill - perHome[i].gridEur;
+    const internalEur = bill - grid;
     expect(Math.abs(r.internalMicroRsc - toMicroRsc(internalEur / v))).toBeLessThanOrEqual(1);
     if (r.internalMicroRsc === toMicroRsc(internalEur / v)) exact++;
     // … so grid part + replayed internal part is the market bill to 1 µRSC's € value.
-    expect(Math.abs(perHome[i].gridEur + r.internalEur - bill)).toBeLessThanOrEqual(1e-6 * v + 1e-12);
+    expect(Math.abs(grid + r.internalEur - bill)).toBeLessThanOrEqual(1e-6 * v + 1e-12);
   });
   expect(replayedDay.homes.reduce((a, h) => a + h.internalMicroRsc, 0)).toBe(0);
-  expect(exact).toBeGreaterThanOrEqual(c.homes.length - 1);
+  // At most n/2 homes absorb a rounding unit.
+  expect(exact).toBeGreaterThanOrEqual(Math.ceil(c.homes.length / 2));
   expect(verifyLedger(dir).ok).toBe(true);
 }
 
@@ -78,7 +87,7 @@ describe('settleCommunityDay', () => {
     expect(replayed[0]).toMatchObject({ day: 0, seed: 101, height: 1 });
     expect(replayed[0].homes.map((h) => h.internalMicroRsc)).toEqual(s.perHome.map((h) => h.internalMicroRsc));
     expect(replayed[0].homes.map((h) => h.payoutMicroRsc)).toEqual([400_000, 0, 1_250_000]);
-    expectReplayEqualsBills(dir, three, log, replayed[0], s.perHome);
+    expectReplayEqualsBills(dir, three, log, replayed[0]);
   });
 
   it('orders the block: accounts, payouts, then per payer its deposit (exactly the shortfall) and its transfers', () => {
@@ -164,4 +173,29 @@ describe('settleCommunityDay', () => {
     expect(() => settleCommunityDay(ledger, { ...three, rscValueEur: 0 }, log, 0)).toThrow(/valueEur must be > 0/);
     expect(ledger.height).toBe(0);
   });
+});
+
+describe('settling days played in the community env', () => {
+  it('citylearn-9 played with asap: the replay equals the bills, two days, verify passes', async () => {
+    const { makeCommunityEnv } = await import('../../community/env.js');
+    const { communityPolicies, playCommunityDay } = await import('../../community/play.js');
+    const env = makeCommunityEnv(full);
+    const policies = communityPolicies(full, 'asap');
+    const dir = tmp();
+    const ledger = Ledger.init(dir, { clock });
+    const logs: SettleableDay[] = [];
+    for (const [d, seed] of [heldOutDay(0), heldOutDay(1)].entries()) {
+      const { log } = await playCommunityDay(env, policies, seed);
+      const s = settleCommunityDay(ledger, full, log, d);
+      expect(s.height).toBe(d + 1);
+      // The market moves money between these homes on a real day, so there is something to settle.
+      expect(s.transfers.length).toBeGreaterThan(0);
+      s.perHome.forEach((h, i) => expect(h.billEur).toBeCloseTo(log.summary!.homes[i].cost, 9));
+      s.perHome.forEach((h, i) => expect(h.gridEur).toBeCloseTo(gridEur(full, log, i), 12));
+      logs.push(log);
+    }
+    const replayed = replayBills(dir, full);
+    expect(replayed.map((r) => r.seed)).toEqual([heldOutDay(0), heldOutDay(1)]);
+    logs.forEach((log, d) => expectReplayEqualsBills(dir, full, log, replayed[d]));
+  }, 120_000);
 });

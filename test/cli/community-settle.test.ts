@@ -32,9 +32,11 @@ describe('rescoin community settle', () => {
     expect(await main(['ledger', 'verify', '--dir', dir], verify.io)).toBe(0);
     expect(verify.out.stdout).toMatch(/^valid: 3 blocks/);
 
-    // The same days again: refused, nothing written.
+    // The same days again, from the command line: exit 1 naming the block, nothing written.
     const before = readFileSync(chainPath(dir));
-    await expect(settleCommand.run(args(dir), capture().io)).rejects.toThrow(/already settled in block 1/);
+    const again = capture();
+    expect(await main(['community', 'settle', '--community', 'citylearn-9', '--ledger', dir, '--days', '2'], again.io)).toBe(1);
+    expect(again.out.stderr).toMatch(/^rescoin community settle: community citylearn-9: day seed \d+ is already settled in block 1; a community day is paid once/);
     expect(readFileSync(chainPath(dir)).equals(before)).toBe(true);
   }, 120_000);
 
@@ -54,4 +56,14 @@ describe('rescoin community settle', () => {
     expect(await settleCommand.run(args(dir, { days: 1, seed: 8, json: true }), again.io)).toBe(0);
     expect(JSON.parse(again.out.stdout).days[0]).toMatchObject({ height: 2, accounts: [] });
   }, 120_000);
+
+  it('names the flag of a bad value: an unknown community, a bad policy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-settle-cli-'));
+    const bad = capture();
+    expect(await main(['community', 'settle', '--community', 'nowhere', '--ledger', dir], bad.io)).toBe(2);
+    expect(bad.out.stderr).toMatch(/--community: unknown community "nowhere"/);
+    const policy = capture();
+    expect(await main(['community', 'settle', '--community', 'citylearn-9', '--ledger', dir, '--policy', 'milp'], policy.io)).toBe(2);
+    expect(policy.out.stderr).toMatch(/--policy/);
+  });
 });

@@ -21,11 +21,17 @@ export const workerCommand = defineCommand({
     'stalled-interval': { type: 'number', default: 30_000, integer: true, min: 100, description: 'ms between the checks that put jobs of lost workers back in the queue' },
   },
   async run(a, io) {
-    const { checkRedisUrl, showUrl } = await import('../evaluation/queue.js');
+    const { checkRedisUrl, connect, reachable, showUrl } = await import('../evaluation/queue.js');
     try {
       checkRedisUrl(a.redis);
     } catch (e) {
       throw new UsageError('--redis', (e as Error).message.replace(/^redis: /, ''));
+    }
+    const probe = connect(a.redis);
+    try {
+      await reachable(probe, a.redis);
+    } finally {
+      probe.disconnect();
     }
     const { startQueueWorker } = await import('../evaluation/queue-worker.js');
     const { threadExecutor } = await import('../evaluation/queue-threads.js');

@@ -53,6 +53,24 @@ export function connect(url: string): Redis {
   return r;
 }
 
+/**
+ * Resolves once Redis answers a PING; rejects after `ms` naming the URL and the last connection
+ * error, so that a wrong address fails the command instead of waiting for ever (later outages
+ * are waited out: connect()).
+ */
+export async function reachable(redis: Redis, url: string, ms = 10_000): Promise<void> {
+  let last = 'no answer';
+  const onError = (e: Error) => void (last = e.message || String(e));
+  redis.on('error', onError);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([redis.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`redis: cannot reach ${showUrl(url)} within ${ms / 1000} s: ${last}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+    redis.off('error', onError);
+  }
+}
+
 /** Why a job id cannot be a BullMQ job id, or null. */
 export function badJobId(id: string): string | null {
   if (id === '') return 'is empty';
@@ -71,6 +89,8 @@ export interface QueueOptions extends RunJobsOptions {
   backoffMs?: number;
   /** How often the hash is read in full when no nudge comes (ms). Default 250. */
   pollMs?: number;
+  /** How long the first connection may take before the run fails (ms). Default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 /** What a BullMQ job carries: the job, and its time limit (RunJobsOptions.timeoutMs) if any. */
@@ -194,6 +214,7 @@ export async function runQueued<R>(jobs: readonly Job[], opts: QueueOptions): Pr
   const { nudge, wait } = waiter(opts.signal);
   const nudged = new Set<string>();
   try {
+    await reachable(redis, opts.redis, opts.connectTimeoutMs);
     for (const [id, v] of await readResults(redis, key, jobs.map((j) => j.id))) raw.set(id, v);
     let shown = -1;
     const show = (done: number) => {

@@ -28,6 +28,11 @@ describe('queue checks (no Redis needed)', () => {
     await expect(runQueued([job('x:y')], { redis: 'redis://127.0.0.1:1' })).rejects.toThrow('job id "x:y" contains ":"');
   });
 
+  it('fails naming the address when no Redis answers there, instead of waiting for ever', async () => {
+    const job: Job = { id: 'u-h1-d1', module: FIXTURE, fn: 'day', input: {} };
+    await expect(runQueued([job], { redis: 'redis://127.0.0.1:1', connectTimeoutMs: 300 })).rejects.toThrow(/^redis: cannot reach redis:\/\/127\.0\.0\.1:1 within 0\.3 s: .*ECONNREFUSED/);
+  });
+
   it('rescoin worker: --redis is required and must be a redis:// URL (exit 2, naming the flag)', async () => {
     const none = await rescoin('worker');
     expect(none.status).toBe(2);

@@ -176,7 +176,7 @@ const evaluate = defineCommand({
     'window-hours': { type: 'number', default: 24, positive: true, description: 'KPI window in hours (24 h = 96 slots of 15 min; CityLearn’s 24-step "daily" windows are 6 h here): peak, load factor and ramping are means over windows' },
     homes: { type: 'string', description: 'The policy whose per-home KPI table is printed (default: the first run, else the optimum); report.md has every policy’s' },
     out: { type: 'string', default: 'reports/community', description: 'Report folder: report.json and report.md' },
-    json: { ...jsonOption, description: 'Print { policies: [{ name, kind, meanScore, gapPct, violations, community: KPIs, homes: [KPIs] }], optimum, valueOfCooperation }' },
+    json: { ...jsonOption, description: 'Print { policies: [{ name, kind, meanScore, gapPct, violations, days: [{ day, seed, score, … }], community: KPIs, homes: [KPIs] }], optimum, valueOfCooperation }' },
   },
   check(a) {
     parseRules(a.policy);
@@ -195,7 +195,7 @@ const evaluate = defineCommand({
     const { formatReport } = await import('../community/report.js');
     const r = await evaluateCommunity({ community: c, days: a.days, seed: a.seed, rules, runs: a.runs, timeLimitSec: a['time-limit'], windowHours: a['window-hours'], out: a.out, onDay: (what, d) => void (a.json || println(io.stderr, `${what}: day ${d}`)) });
     if (a.json) {
-      const policies = r.policies.map((p) => ({ name: p.name, kind: p.kind, meanScore: p.meanScore, gapPct: p.gapPct, violations: p.violations, community: p.kpis.community, homes: p.kpis.homes.map((k, i) => ({ id: r.homes[i], score: p.homeScores[i], ...k })) }));
+      const policies = r.policies.map((p) => ({ name: p.name, kind: p.kind, meanScore: p.meanScore, gapPct: p.gapPct, violations: p.violations, days: p.days, community: p.kpis.community, homes: p.kpis.homes.map((k, i) => ({ id: r.homes[i], score: p.homeScores[i], ...k })) }));
       return println(io.stdout, JSON.stringify({ policies, optimum: r.optimum, valueOfCooperation: r.valueOfCooperation }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
     }
     println(io.stdout, formatReport(r, 'text', a.homes));

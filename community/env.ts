@@ -116,6 +116,7 @@ export class CommunityEnv {
     }
     for (const id of Object.keys(actions)) if (!this.index.has(id)) throw new Error(`CommunityEnv.step(): unknown agent "${id}"; the agents are ${this.possibleAgents.join(', ')}`);
     const t = core.slot;
+    this.log.feederExcessKw[t] = core.excessKw;
     for (let i = 0; i < core.n; i++) core.applyHome(i, actions[this.possibleAgents[i]], 0);
     core.settle();
     this.record(t);
@@ -253,6 +254,7 @@ function newLog(core: CommunityCore, seed: number, days: Day[]): CommunityDayLog
     paymentEur: f(n * SLOTS),
     feederKw: f(SLOTS),
     operatorRewards: f(SLOTS),
+    feederExcessKw: f(SLOTS),
   };
 }
 

@@ -62,6 +62,8 @@ export interface CommunityDayLog {
   /** G_t = Σ_i net_i,t, kW. */
   feederKw: Float64Array;
   operatorRewards: Float64Array;
+  /** The forced excess reported at slot t (infos' feederExcessKw: the forced loads over the feeder), kW. */
+  feederExcessKw: Float64Array;
   summary?: CommunityDaySummary;
 }
 

@@ -16,7 +16,7 @@
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
- * | neighbourhood | clearSlot (P2P markets) | docs/community.md |
+ * | neighbourhood | clearSlot (P2P markets), makeCommunityEnv, scoreCommunityDay, communityPolicies | docs/community.md |
  */
 
 // The environment (Gymnasium conventions).
@@ -65,3 +65,7 @@ export { dayPayout, mintPayouts, type PayoutsFile } from './ledger/payouts.js';
 
 // The neighbourhood.
 export { clearSlot, newClearing, MECHANISMS, type Clearing, type Mechanism } from './community/market.js';
+export { makeCommunityEnv, CommunityEnv, type CommunityInfo, type CommunityStepResult } from './community/env.js';
+export { CommunityCore, COMMUNITY_FEATURES } from './community/core.js';
+export { scoreCommunityDay, type CommunityDaySummary, type CommunityHomeSummary, type CommunityDayLog } from './community/score.js';
+export { communityPolicies, playCommunityDay, type CommunityRule } from './community/play.js';

@@ -112,10 +112,10 @@ export interface TestWorker {
   stderr(): string;
 }
 
-/** A `rescoin worker` process (one thread) with short locks; resolves once it says it is ready. */
-export async function startWorker(url: string, log: string, extra: string[] = []): Promise<TestWorker> {
+/** A `rescoin worker` process (one thread), by default with short locks; resolves once it says it is ready. */
+export async function startWorker(url: string, log: string, { lockMs = 1000, stalledMs = 500 } = {}): Promise<TestWorker> {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run npm run build first`);
-  const args = [BIN, 'worker', '--redis', url, '--workers', '1', '--lock-duration', '1000', '--stalled-interval', '500', ...extra];
+  const args = [BIN, 'worker', '--redis', url, '--workers', '1', '--lock-duration', String(lockMs), '--stalled-interval', String(stalledMs)];
   const proc = spawn(process.execPath, args, { env: { ...process.env, RESCOIN_QUEUE_TEST_LOG: log }, stdio: ['ignore', 'ignore', 'pipe'] });
   started.add(proc);
   let err = '';

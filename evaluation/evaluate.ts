@@ -104,13 +104,14 @@ export async function evaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   // A scenario made in code cannot be loaded by another thread: its jobs run in this one.
   const scenario = primeScenario(s);
   const portable = reloadable(s);
+  if (o.redis && !portable) throw new Error(`scenario ${s.id} was changed in code: a rescoin worker could not load it (save it as a file and pass its path)`);
   const boundOpts = { dir: resolve(o.cacheDir ?? DEFAULT_BOUND_CACHE), samples: o.boundSamples ?? 8, seed: o.boundSeed ?? 1, timeLimitSec: o.timeLimitSec };
   const plays = daySeeds.flatMap((daySeed, d) => specs.map((policy) => dayJobs.play({ scenario, policy, daySeed, series: d === 0 })));
   const boundJobs = o.bound ? daySeeds.map((daySeed) => dayJobs.bound({ scenario, daySeed, ...boundOpts })) : [];
   const jobs: Job[] = [...plays, ...boundJobs];
   const results = await runJobs<PlayDayResult | ReportBound['days'][number]>(jobs, {
     workers: portable ? o.workers : 1,
-    redis: portable ? o.redis : undefined,
+    redis: o.redis,
     onProgress: (done, total) => o.onDay?.(Math.floor((done * o.days) / total), o.days),
   });
   const played = results.slice(0, plays.length) as PlayDayResult[];

@@ -11,6 +11,8 @@ import { mpcPolicy } from '../../baseline/mpc.js';
 import { rescoin, rescoinJson } from '../cli/run.js';
 import type { Job } from '../../evaluation/jobs.js';
 import { closePool, runJobs } from '../../evaluation/pool.js';
+import { reloadable } from '../../evaluation/day-jobs.js';
+import { evaluate } from '../../evaluation/evaluate.js';
 
 /**
  * The local pool (issue 16): results in list order whatever order the jobs finish in, the same
@@ -162,5 +164,16 @@ describe('a policy played in any thread', () => {
     const fresh = await playDay(env, mpcPolicy(s, { forecast: 'expected' }), b);
     expect(after.summary).toEqual(fresh.summary);
     expect(Array.from(after.log.actions)).toEqual(Array.from(fresh.log.actions));
+  });
+});
+
+describe('a scenario changed in code', () => {
+  it('is not sent to other threads or to Redis: they could not load it', async () => {
+    const paper = loadScenario('paper-apartment');
+    const changed = { ...paper, name: 'changed in code' };
+    expect([reloadable(paper), reloadable(changed)]).toEqual([true, false]);
+    await expect(evaluate({ scenario: changed, runs: [], days: 1, seed: 7, out: join(tmp, 'changed'), timeLimitSec: 30, redis: 'redis://127.0.0.1:1' })).rejects.toThrow(
+      'scenario paper-apartment was changed in code: a rescoin worker could not load it',
+    );
   });
 });

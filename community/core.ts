@@ -241,8 +241,13 @@ export class CommunityCore {
       const cap = this.forcedNetKw[i] + share;
       this.capKw[i] = cap;
       const h = this.homes[i];
-      // At or above the contract the cap changes nothing: the home stays exactly as it is alone.
-      if (cap < h.contractKw) h.capNet(cap);
+      // At or above the contract the cap changes nothing: the home stays exactly as it is alone. At or
+      // above the most the home can draw now (F + flex) it masks nothing: only the limit is set, the
+      // mask capNet would recompute is the one the home has.
+      if (cap < h.contractKw) {
+        if (cap < this.forcedNetKw[i] + this.flexKw[i]) h.capNet(cap);
+        else h.limitKw = cap;
+      }
     }
   }
 

@@ -16,7 +16,10 @@ import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from
  * - learningStarts 864 (one community day of 9 homes) and numEnvs 1: the homes of ONE community
  *   are the parallel streams (9 transitions per slot), so there is nothing to vectorise beside them;
  * - epsilonFraction 0.3: with a few hundred days ε must reach its floor early enough to learn
- *   from the greedy policy's own states.
+ *   from the greedy policy's own states;
+ * - hidden [64, 64] and trainFrequency 8: a community day of 9 homes is 864 transitions, and the
+ *   single home's [128, 128] every 4 steps cost about 2.5 s of CPU per day here (216 updates),
+ *   about 1 s with these, so the default 150 days fit the budget (docs/community.md, "Agents").
  */
 export const communityDqnDefaults: Partial<DqnConfig> = {
   teacher: 'none',
@@ -24,6 +27,8 @@ export const communityDqnDefaults: Partial<DqnConfig> = {
   learningStarts: 864,
   numEnvs: 1,
   epsilonFraction: 0.3,
+  hidden: [64, 64],
+  trainFrequency: 8,
 };
 
 /**

@@ -93,9 +93,12 @@ describe('community env: rewards are the score', () => {
   it('under none with a feeder that never binds each home is the single-home env, bit for bit', () => {
     const free: Community = { ...c9, market: 'none', feederKw: 1e6 };
     const env = makeCommunityEnv(free);
-    const seed = 21;
+    for (const seed of [21, 22]) sameAsAlone(free, env, seed);
+  });
+
+  function sameAsAlone(free: Community, env: CommunityEnv, seed: number): void {
     const days = drawCommunityDay(free, seed);
-    const policies = randomPolicies(env, 5);
+    const policies = randomPolicies(env, seed);
     const p = play(env, seed, policies);
     const log = env.trajectory();
     expect(log.days.map((d) => d.seed)).toEqual(days.map((d) => d.seed));
@@ -115,7 +118,7 @@ describe('community env: rewards are the score', () => {
       expect(Ji.gridCost).toBeCloseTo(J.cost, 12);
       expect(Ji.p2pBoughtKwh + Ji.p2pSoldKwh).toBe(0);
     });
-  });
+  }
 
   it('market payments sum to the grid payment each slot under sdr (the market only redistributes)', () => {
     const env = makeCommunityEnv(c9);
@@ -222,6 +225,34 @@ describe('community env: the feeder', () => {
 });
 
 describe('community env: API', () => {
+  it('playCommunityDay gives each policy its home: the single-home observation prefix, its StepInfo, and its Day when it has foresight', async () => {
+    const env = makeCommunityEnv(c9);
+    const days = drawCommunityDay(c9, 61);
+    const seen = env.possibleAgents.map(() => ({ day: -1, lengths: new Set<number>(), slots: 0 }));
+    const policies: Policy[] = env.possibleAgents.map((_, i) => {
+      const inner = asapPolicy();
+      return {
+        name: 'spy',
+        foresight: i % 2 === 0,
+        reset(_info, day) {
+          seen[i].day = day ? day.seed : -1;
+        },
+        act(obs, info) {
+          seen[i].lengths.add(obs.length);
+          seen[i].slots++;
+          return inner.act(obs, info);
+        },
+      };
+    });
+    const { summary } = await playCommunityDay(env, policies, days);
+    expect(summary.seed).toBe(-1);
+    env.possibleAgents.forEach((id, i) => {
+      expect(seen[i].day).toBe(i % 2 === 0 ? days[i].seed : -1);
+      expect([...seen[i].lengths]).toEqual([env.observationSpace(id).shape[0] - 4]);
+      expect(seen[i].slots).toBe(SLOTS);
+    });
+  });
+
   it('same seed, same observations, rewards and summary bit for bit', () => {
     const run = () => {
       const env = makeCommunityEnv(c9);

@@ -20,7 +20,9 @@ export { policyStats } from './stats.js';
  * played policy: baseline/bound.ts). The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days
  * (DESIGN.md), its gap to the bound the same with the bound in place of J*. Every act() call is
  * timed, for the median compute per decision. The report folder is drawn from one report.json
- * object (report.ts, render.ts).
+ * object (report.ts, render.ts). Each policy's day and each day's bound is a job (day-jobs.ts) run by
+ * runJobs (pool.ts: threads, or Redis), whose results come back in the order of the list: the report
+ * is the same for any number of workers.
  */
 
 export interface EvaluateOptions {

@@ -224,8 +224,9 @@ export class HomeController implements HomeView {
   /**
    * Cap this slot's net import at `capKw` (an operator's share of a feeder: community/), after
    * `read`. Optional appliance runs and EV levels that cannot fit under the cap with the forced load
-   * are masked; the joint action is checked against it (codec.ts `isAllowed`, the fallback of
-   * `apply`). A cap below the forced net load (base + forced runs − PV) cannot be met by anything
+   * are masked (a charge the EV's floor forces counts as forced: an optional run must fit beside it,
+   * view.ts `evReserveKw`); the joint action is checked against it (codec.ts `isAllowed`, the
+   * fallback of `apply`). A cap below the forced net load (base + forced runs − PV) cannot be met by anything
    * the home controls: the forced runs still run, and the EV may only idle or discharge.
    */
   capNet(capKw: number): void {

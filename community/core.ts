@@ -267,7 +267,10 @@ export class CommunityCore {
       this.observations[p + 1] = fs;
       this.observations[p + 2] = fn;
       this.observations[p + 3] = fh;
-      this.masks.set(h.mask, this.maskOffsets[i]);
+      // A loop, not set(): a home's mask is a few dozen bytes and the call costs more than the stores.
+      const m = h.mask;
+      const mo = this.maskOffsets[i];
+      for (let k = 0; k < m.length; k++) this.masks[mo + k] = m[k];
     }
   }
 

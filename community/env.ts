@@ -114,7 +114,7 @@ export class CommunityEnv {
       if (!a || typeof a.length !== 'number' || a.length !== nc)
         throw new Error(`CommunityEnv.step(): actions["${id}"] must have ${nc} components (${this.actSpaces[i].nvec.join(', ')} values), got ${a === undefined ? 'nothing' : JSON.stringify(Array.from(a as ArrayLike<number>))}`);
     }
-    for (const id of Object.keys(actions)) if (!this.index.has(id)) throw new Error(`CommunityEnv.step(): unknown agent "${id}"; the agents are ${this.possibleAgents.join(', ')}`);
+    for (const id in actions) if (!this.index.has(id)) throw new Error(`CommunityEnv.step(): unknown agent "${id}"; the agents are ${this.possibleAgents.join(', ')}`);
     const t = core.slot;
     this.log.feederExcessKw[t] = core.excessKw;
     for (let i = 0; i < core.n; i++) core.applyHome(i, actions[this.possibleAgents[i]], 0);

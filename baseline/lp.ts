@@ -155,6 +155,8 @@ export interface SolveResult {
   hasSolution: boolean;
   /** Names of the rows and columns of an irreducible infeasible subsystem, when infeasible. */
   conflict: string[];
+  /** The rows' duals (€ per unit of the row) of a model without integers; empty for a MIP. */
+  rowDual: Float64Array;
 }
 
 export interface SolveOptions {
@@ -263,8 +265,10 @@ function solveUnguarded(h: Highs, m: LinearModel, opts: SolveOptions): SolveResu
         conflict = [];
       }
     }
-    const values = hasSolution ? model.getSolution().colValue : new Float64Array(n);
-    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, dualBound, values, solveMs, conflict, hasSolution };
+    const sol = hasSolution ? model.getSolution() : null;
+    const values = sol ? sol.colValue : new Float64Array(n);
+    const rowDual = sol && !isMip ? Float64Array.from(sol.rowDual) : new Float64Array(0);
+    return { status, detail, objective: hasSolution ? model.getObjectiveValue() : NaN, mipGap: status === 'optimal' ? Math.max(0, mipGap) : mipGap, dualBound, values, solveMs, conflict, hasSolution, rowDual };
   } finally {
     model.dispose();
   }

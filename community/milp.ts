@@ -4,6 +4,7 @@ import { solveDay, type MilpResult } from '../baseline/milp.js';
 import type { MilpSchedule } from '../baseline/milp-model.js';
 import { scheduleActions } from '../baseline/milp-policy.js';
 import type { Community } from './community.js';
+import { makeCommunityEnv } from './env.js';
 import { buildCommunityModel } from './milp-model.js';
 import { scoreCommunityDay, type CommunityDaySummary } from './score.js';
 
@@ -141,4 +142,32 @@ export async function cooperation(c: Community, days: readonly Day[], opts: Solv
   const optimum = await solveCommunityDay(c, days, opts);
   const own = await ownOptima(c, days, opts);
   return { optimum, own, valueEur: own.score - optimum.score };
+}
+
+export interface Replay {
+  summary: CommunityDaySummary;
+  /** Σ_t Σ_i rewards + Σ_t operatorReward: −J of the day played. */
+  totalReturn: number;
+  /** Fallbacks the controllers applied (0 when every action was allowed). */
+  violations: number;
+}
+
+/** Play per-home action lists (e.g. a MILP schedule's) in the community env on the given days. */
+export function replayCommunity(c: Community, days: readonly Day[], actions: readonly Int32Array[][]): Replay {
+  const env = makeCommunityEnv(c);
+  env.reset({ options: { days: [...days] } });
+  const ids = env.possibleAgents;
+  let total = 0;
+  let violations = 0;
+  for (let t = 0; t < SLOTS; t++) {
+    const step: Record<string, Int32Array> = {};
+    ids.forEach((id, i) => (step[id] = actions[i][t]));
+    const r = env.step(step);
+    total += r.operatorReward;
+    for (const id of ids) {
+      total += r.rewards[id];
+      violations += r.infos[id].violations;
+    }
+  }
+  return { summary: env.trajectory().summary!, totalReturn: total, violations };
 }

@@ -28,7 +28,8 @@ export function communityPolicies(c: Community, name: CommunityRule): Policy[] {
 
 /**
  * Make an action fit the home's limit (its feeder cap, HomeView.limitKw) as the controller's fallback
- * would, but before it: optional runs that do not fit together wait, the last ones first
+ * would, but before it: a run outside the mask waits (a forced one runs), optional runs that do not
+ * fit together wait, the last ones first
  * (env/rules.ts fitUnderLimit), then an EV level outside the mask or over the limit becomes the
  * allowed level nearest to it in power that fits (the lower on a tie). Returns the number of
  * components changed.
@@ -37,7 +38,14 @@ export function fitAction(view: HomeView, out: Int32Array): number {
   const n = view.powerKw.length;
   let changed = 0;
   let appKw = 0;
-  for (let i = 0; i < n; i++) if (out[i] === 1) appKw += view.powerKw[i];
+  for (let i = 0; i < n; i++) {
+    // A plan made against the contract may start what the cap masks: it waits (or runs, if it must).
+    if ((out[i] !== 0 && out[i] !== 1) || view.mask[2 * i + out[i]] === 0) {
+      out[i] = view.mask[2 * i] === 1 ? 0 : 1;
+      changed++;
+    }
+    if (out[i] === 1) appKw += view.powerKw[i];
+  }
   const before = n > 0 ? countRuns(out, n) : 0;
   appKw -= fitUnderLimit(view, out, appKw);
   changed += before - countRuns(out, n);

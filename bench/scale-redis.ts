@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,8 +27,28 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * CPU ms (user + system) that processes have used so far, from /proc (Linux; clock ticks of 10 ms),
+ * or null elsewhere: the bench's wall times mean little on cores shared with other work, its CPU
+ * times much more.
+ */
+export function cpuMsOf(pids: readonly number[]): number | null {
+  try {
+    let ticks = 0;
+    for (const pid of pids) {
+      // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+    return ticks * 10;
+  } catch {
+    return null;
+  }
+}
+
 export interface BenchRedis {
   url: string;
+  pid: number;
   client: Redis;
   stop(): Promise<void>;
 }
@@ -47,6 +67,7 @@ export async function startRedis(): Promise<BenchRedis> {
   }
   return {
     url: `redis://127.0.0.1:${port}`,
+    pid: proc.pid!,
     client,
     async stop() {
       client.disconnect();

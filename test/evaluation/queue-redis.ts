@@ -75,6 +75,7 @@ async function ping(port: number): Promise<boolean> {
 }
 
 export async function startRedis(): Promise<TestRedis> {
+  if (!haveRedis) throw new Error('redis-server is not on PATH: npm test installs it first (scripts/ensure-redis.sh); under CI the queue tests need it');
   const dir = mkdtempSync(join(tmpdir(), 'rescoin-redis-'));
   folders.push(dir);
   const port = await freePort();
@@ -82,6 +83,7 @@ export async function startRedis(): Promise<TestRedis> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction', '--save', '', '--daemonize', 'no', '--logfile', join(dir, 'redis.log')];
   const start = async () => {
     proc = spawn('redis-server', args, { stdio: 'ignore' });
+    proc.on('error', () => {});
     started.add(proc);
     await until(`redis-server on port ${port}`, () => ping(port), 10_000);
   };

@@ -16,7 +16,7 @@
  * | agents | train, evaluate, loadTrainedPolicy, the two configs | docs/agents.md |
  * | gateway | exportPolicy, replayDay, the runtime's controller | docs/gateway.md |
  * | RESCoin | Ledger, keys, payouts | docs/ledger.md |
- * | neighbourhood | clearSlot (P2P markets), makeCommunityEnv, scoreCommunityDay, communityPolicies | docs/community.md |
+ * | neighbourhood | clearSlot (P2P markets), makeCommunityEnv, scoreCommunityDay, communityPolicies, checkParallelEnv, CommunityVectorEnv | docs/community.md |
  */
 
 // The environment (Gymnasium conventions).
@@ -69,3 +69,5 @@ export { makeCommunityEnv, CommunityEnv, type CommunityInfo, type CommunityStepR
 export { CommunityCore, COMMUNITY_FEATURES } from './community/core.js';
 export { scoreCommunityDay, type CommunityDaySummary, type CommunityHomeSummary, type CommunityDayLog } from './community/score.js';
 export { communityPolicies, playCommunityDay, type CommunityRule } from './community/play.js';
+export { checkParallelEnv, type CheckableEnv } from './community/check.js';
+export { CommunityVectorEnv, type CommunityRowSummary } from './community/vector.js';

@@ -4,3 +4,5 @@ export * from './score.js';
 export * from './core.js';
 export * from './env.js';
 export * from './play.js';
+export * from './check.js';
+export * from './vector.js';

@@ -74,39 +74,56 @@ const simulate = defineCommand({
   },
 });
 
+/** community/evaluate.ts's EXACT_HOMES (not imported: evaluate.ts loads HiGHS and tfjs; a test checks they agree). */
+export const EXACT_HOMES = 10;
+
 const baseline = defineCommand({
   name: 'baseline',
-  summary: 'Solve the community MILP of days (the cooperative optimum J* with the shared feeder and the community peak) and the homes’ own optima played together: status, MIP gap, value of cooperation, feeder peak',
+  summary: 'Solve the community MILP of days (the cooperative optimum J* with the shared feeder and the community peak) and the homes’ own optima played together: status, MIP gap, value of cooperation, feeder peak; over 10 homes, the Lagrangian bound on J*',
   options: {
     community,
     day: { type: 'number', default: 0, integer: true, min: 0, description: 'First day d: the community day drawCommunityDay(c, daySeed(seed, d)), the day simulate plays' },
     days: { type: 'number', default: 1, integer: true, min: 1, description: 'Days d … d+N−1' },
     seed: { ...runSeedOption, description: 'Seed K of the days (as simulate)' },
-    'time-limit': { type: 'number', default: 60, positive: true, description: 'Seconds HiGHS may spend on each community MILP (and each home’s own MILP); a day not proven by then keeps the best schedule found' },
-    json: { ...jsonOption, description: 'Print [{ day, seed, status, score, dualBound, mipGap, solveSec, feederPeakKw, ownScore, ownFeasible, valueOfCooperation }]' },
+    'time-limit': { type: 'number', default: 60, positive: true, description: 'Seconds HiGHS may spend on each community MILP (and on each home’s own MILP); a day not proven by then keeps the best schedule found' },
+    lagrangian: { type: 'boolean', default: false, description: `Compute the Lagrangian dual bound on J* home by home (community/dual.ts) instead of the exact MILP; always on over ${EXACT_HOMES} homes` },
+    iterations: { type: 'number', default: 12, integer: true, min: 1, description: 'With the Lagrangian bound: subgradient iterations (each solves every home once)' },
+    json: { ...jsonOption, description: 'Print [{ day, seed, method, status, score, dualBound, mipGap, solveSec, feederPeakKw, ownScore, ownFeasible, valueOfCooperation }] (method "lagrangian": bound, iterations, allOptimal, ownScore, ownFeasible, gapPct of the own optima to the bound)' },
   },
   async run(a, io) {
     const c = communityFrom(a.community);
-    if (c.homes.length > 10) throw new UsageError('--community', `${c.homes.length} homes: the exact community MILP is for up to 10 homes; the Lagrangian bound for larger communities is not wired into this command yet`);
     const { drawCommunityDay } = await import('../community/community.js');
-    const { ownOptima, scheduleFlows, solveCommunityDay } = await import('../community/milp.js');
-    const { scoreCommunityDay } = await import('../community/score.js');
-    const rows = [];
+    const rows: Record<string, unknown>[] = [];
+    const lagrangian = a.lagrangian || c.homes.length > EXACT_HOMES;
     for (let d = a.day; d < a.day + a.days; d++) {
       const seed = daySeed(a.seed, d);
       const days = drawCommunityDay(c, seed);
       const t0 = performance.now();
+      if (lagrangian) {
+        const { lagrangianBound } = await import('../community/dual.js');
+        const b = await lagrangianBound(c, days, { timeLimitSec: a['time-limit'], iterations: a.iterations });
+        rows.push({ day: d, seed, method: 'lagrangian', bound: b.bound, iterations: b.iterations, allOptimal: b.allOptimal, ownScore: b.ownScore, ownFeasible: b.ownFeasible, gapPct: (100 * (b.ownScore - b.bound)) / Math.abs(b.bound), solveSec: (performance.now() - t0) / 1000 });
+        continue;
+      }
+      const { ownOptima, scheduleFlows, solveCommunityDay } = await import('../community/milp.js');
+      const { scoreCommunityDay } = await import('../community/score.js');
       const m = await solveCommunityDay(c, days, { timeLimitSec: a['time-limit'] });
       const solveSec = (performance.now() - t0) / 1000;
       const s = scoreCommunityDay(c, days, scheduleFlows(m.homes.map((h) => h.schedule)));
       const own = await ownOptima(c, days, { timeLimitSec: a['time-limit'] });
-      rows.push({ day: d, seed, status: m.status, score: m.score, dualBound: m.dualBound, mipGap: m.mipGap, solveSec, feederPeakKw: s.feederPeakKw, ownScore: own.score, ownFeasible: own.feasible, valueOfCooperation: own.score - m.score });
+      rows.push({ day: d, seed, method: 'milp', status: m.status, score: m.score, dualBound: m.dualBound, mipGap: m.mipGap, solveSec, feederPeakKw: s.feederPeakKw, ownScore: own.score, ownFeasible: own.feasible, valueOfCooperation: own.score - m.score });
     }
     if (a.json) return println(io.stdout, JSON.stringify(rows, null, 2));
     println(io.stdout, `${c.id}: ${c.homes.length} homes, feeder ${c.feederKw} kW, market ${c.market}, seed ${a.seed}\n`);
+    const n = (x: unknown, d: number) => f(x as number, d);
+    if (lagrangian) {
+      println(io.stdout, `${'day'.padStart(4)} ${'bound on J* €'.padStart(14)} ${'own optima J €'.padStart(14)} ${'own − bound %'.padStart(13)} ${'iterations'.padStart(10)} ${'solve s'.padStart(8)}`);
+      for (const r of rows) println(io.stdout, `${String(r.day).padStart(4)} ${n(r.bound, 4).padStart(14)} ${n(r.ownScore, 4).padStart(14)} ${n(r.gapPct, 2).padStart(13)} ${String(r.iterations).padStart(10)} ${n(r.solveSec, 1).padStart(8)}${r.ownFeasible ? '' : '  (own optima break the feeder)'}${r.allOptimal ? '' : '  (some home solves not proven: their dual bounds used)'}`);
+      return;
+    }
     println(io.stdout, `${'day'.padStart(4)} ${'status'.padEnd(10)} ${'J* €'.padStart(9)} ${'MIP gap'.padStart(8)} ${'solve s'.padStart(8)} ${'feeder peak kW'.padStart(14)} ${'own optima J €'.padStart(14)} ${'value of cooperation €'.padStart(22)}`);
     for (const r of rows)
-      println(io.stdout, `${String(r.day).padStart(4)} ${r.status.padEnd(10)} ${f(r.score, 4).padStart(9)} ${r.mipGap.toExponential(1).padStart(8)} ${f(r.solveSec, 1).padStart(8)} ${f(r.feederPeakKw, 2).padStart(14)} ${f(r.ownScore, 4).padStart(14)} ${f(r.valueOfCooperation, 4).padStart(22)}${r.ownFeasible ? '' : '  (own optima break the feeder)'}`);
+      println(io.stdout, `${String(r.day).padStart(4)} ${String(r.status).padEnd(10)} ${n(r.score, 4).padStart(9)} ${(r.mipGap as number).toExponential(1).padStart(8)} ${n(r.solveSec, 1).padStart(8)} ${n(r.feederPeakKw, 2).padStart(14)} ${n(r.ownScore, 4).padStart(14)} ${n(r.valueOfCooperation, 4).padStart(22)}${r.ownFeasible ? '' : '  (own optima break the feeder)'}`);
   },
 });
 

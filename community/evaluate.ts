@@ -4,6 +4,7 @@ import { heldOutDay, HELD_OUT_SEED, type Day, type Policy, type StepInfo } from 
 import { drawCommunityDay, type Community } from './community.js';
 import { CommunityEnv } from './env.js';
 import { communityKpis, valueOfCooperation, type KpiDay, type KpiResult } from './kpi.js';
+import { lagrangianBound } from './dual.js';
 import { ownOptima, scheduleFlows, solveCommunityDay } from './milp.js';
 import { communityPolicies, playCommunityDay, type CommunityRule } from './play.js';
 import { formatReport } from './report.js';
@@ -21,8 +22,13 @@ import { loadCommunityRun } from './train.js';
  * The gap of a policy is Σ(J − J*) / Σ(J_asap − J*) over the days (DESIGN.md): 0 % is the
  * community optimum, 100 % no better than every home at ASAP. A day whose MILP stops at the time
  * limit keeps its best schedule (its status and MIP gap are reported): J* is then an upper bound
- * of the optimum, and a gap can come out slightly negative.
+ * of the optimum, and a gap can come out slightly negative. Over EXACT_HOMES homes the exact MILP
+ * is out of reach: the Lagrangian bound LB on J* (community/dual.ts) takes its place, the gaps are
+ * Σ(J − LB) / Σ(J_asap − LB), and no 'optimum' row is played.
  */
+
+/** Homes up to which the community MILP is solved exactly; over them the Lagrangian bound replaces J* (issue 15, item 4). */
+export const EXACT_HOMES = 10;
 
 export type PolicyKind = 'rule' | 'learned' | 'own-optima' | 'optimum';
 
@@ -52,10 +58,14 @@ export interface PolicyReport {
 
 export interface OptimumDay {
   day: number;
+  /** 'milp': the community optimum J* (up to 10 homes); 'lagrangian': the Lagrangian bound on it (community/dual.ts). */
+  method: 'milp' | 'lagrangian';
   status: string;
+  /** What the gaps are measured to: J*, or the bound. */
+  referenceEur: number;
   mipGap: number;
   solveSec: number;
-  /** J(own optima together) − J*, €. */
+  /** J(own optima together) − J*, € (NaN with the bound: J* is unknown). */
   valueOfCooperation: number;
   /** Whether the own optima together held the feeder. */
   ownFeasible: boolean;
@@ -181,22 +191,30 @@ export async function evaluateCommunity(o: CommunityEvaluateOptions): Promise<Co
   const own: Played = { name: 'own-optima', kind: 'own-optima', rows: [], logs: [] };
   const opt: Played = { name: 'optimum', kind: 'optimum', rows: [], logs: [] };
   const optimum: OptimumDay[] = [];
+  const exact = c.homes.length <= EXACT_HOMES;
   for (let d = 0; d < o.days; d++) {
-    o.onDay?.('milp', d);
+    o.onDay?.(exact ? 'milp' : 'lagrangian bound', d);
+    const o2 = await ownOptima(c, days[d], { timeLimitSec });
+    own.rows.push(dayRow(d, seeds[d], o2.summary));
+    own.logs.push({ days: days[d], homes: o2.homes.map((h) => h.schedule) });
     const t0 = performance.now();
+    if (!exact) {
+      const b = await lagrangianBound(c, days[d], { timeLimitSec });
+      const solveSec = (performance.now() - t0) / 1000;
+      optimum.push({ day: d, method: 'lagrangian', status: b.allOptimal ? 'bound' : 'bound (home solves unproven)', referenceEur: b.bound, mipGap: NaN, solveSec, valueOfCooperation: NaN, ownFeasible: o2.feasible });
+      continue;
+    }
     const m = await solveCommunityDay(c, days[d], { timeLimitSec });
     const solveSec = (performance.now() - t0) / 1000;
-    const o2 = await ownOptima(c, days[d], { timeLimitSec });
     const flows = scheduleFlows(m.homes.map((h) => h.schedule));
     const s = scoreCommunityDay(c, days[d], { ...flows, seed: seeds[d] });
     opt.rows.push(dayRow(d, seeds[d], s));
     opt.logs.push({ days: days[d], homes: m.homes.map((h) => h.schedule) });
-    own.rows.push(dayRow(d, seeds[d], o2.summary));
-    own.logs.push({ days: days[d], homes: o2.homes.map((h) => h.schedule) });
-    optimum.push({ day: d, status: m.status, mipGap: m.mipGap, solveSec, valueOfCooperation: valueOfCooperation(o2.score, s.score), ownFeasible: o2.feasible });
+    optimum.push({ day: d, method: 'milp', status: m.status, referenceEur: s.score, mipGap: m.mipGap, solveSec, valueOfCooperation: valueOfCooperation(o2.score, s.score), ownFeasible: o2.feasible });
   }
-  played.push(own, opt);
-  const jStar = opt.rows.map((r) => r.score);
+  played.push(own);
+  if (exact) played.push(opt);
+  const jStar = optimum.map((x) => x.referenceEur);
   const asap = played[0].rows.map((r) => r.score);
   const policies: PolicyReport[] = played.map((p) => {
     const scores = p.rows.map((r) => r.score);
@@ -222,7 +240,7 @@ export async function evaluateCommunity(o: CommunityEvaluateOptions): Promise<Co
     windowHours,
     timeLimitSec,
     optimum,
-    valueOfCooperation: optimum.reduce((a, x) => a + x.valueOfCooperation, 0) / o.days,
+    valueOfCooperation: exact ? optimum.reduce((a, x) => a + x.valueOfCooperation, 0) / o.days : NaN,
     policies,
   };
   if (o.out) {

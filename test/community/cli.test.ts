@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { communityCommand } from '../../cli/community.js';
+import { communityCommand, EXACT_HOMES } from '../../cli/community.js';
+import { EXACT_HOMES as EVALUATE_EXACT_HOMES } from '../../community/evaluate.js';
 import { loadScenario } from '../../env/index.js';
 import { rescoin as run, rescoinJson } from '../cli/run.js';
 
@@ -17,6 +18,8 @@ const base = JSON.parse(readFileSync(loadScenario('paper-apartment').origin ?? j
 writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ extends: 'paper-apartment', id: 'tiny-home', ev: null, appliances: base.appliances.slice(0, 2) }));
 const file = join(dir, 'tiny3.json');
 writeFileSync(file, JSON.stringify({ id: 'tiny-three', name: 'Three small homes', description: 'test', homes: [{ scenario: 'tiny.json', id: 'h', count: 3, vary: { pvPeakKw: [0, 4] } }], feeder: { limitKw: 8 }, peakEurPerKwDay: 0.1, market: 'sdr' }));
+const eleven = join(dir, 'tiny11.json');
+writeFileSync(eleven, JSON.stringify({ id: 'tiny-eleven', name: 'Eleven small homes', description: 'test', homes: [{ scenario: 'tiny.json', id: 'h', count: 11, vary: { pvPeakKw: [0, 4] } }], feeder: { limitKw: 25 }, peakEurPerKwDay: 0.1, market: 'sdr' }));
 const fast = join(dir, 'fast.json');
 writeFileSync(fast, JSON.stringify({ dqn: { learningStarts: 64, hidden: [16], batchSize: 16 } }));
 
@@ -79,6 +82,25 @@ describe('rescoin community: the end to end on three homes', () => {
     expect(r.day).toBe(1);
     expect(r.score).toBeLessThanOrEqual(r.ownScore + 1e-6);
     expect(r.valueOfCooperation).toBeCloseTo(r.ownScore - r.score, 12);
+  });
+
+  it('baseline --lagrangian: a bound at most J*', async () => {
+    const [exact] = await rescoinJson('community', 'baseline', '--community', file, '--day', '1');
+    const [bound] = await rescoinJson('community', 'baseline', '--community', file, '--day', '1', '--lagrangian', '--iterations', '4');
+    expect(bound.method).toBe('lagrangian');
+    expect(bound.bound).toBeLessThanOrEqual(exact.score + 1e-6);
+    expect(bound.ownScore).toBeCloseTo(exact.ownScore, 9);
+  });
+
+  it('over 10 homes, baseline and evaluate measure against the Lagrangian bound', async () => {
+    expect(EXACT_HOMES).toBe(EVALUATE_EXACT_HOMES);
+    const [b] = await rescoinJson('community', 'baseline', '--community', eleven, '--iterations', '3');
+    expect(b.method).toBe('lagrangian');
+    const r = await rescoinJson('community', 'evaluate', '--community', eleven, '--days', '1', '--policy', 'asap,precharge', '--out', join(dir, 'report11'));
+    expect(r.policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'precharge', 'own-optima']);
+    expect(r.optimum[0].method).toBe('lagrangian');
+    for (const p of r.policies) expect(p.meanScore, p.name).toBeGreaterThanOrEqual(r.optimum[0].referenceEur - 1e-6);
+    expect(r.valueOfCooperation).toBeNull();
   });
 
   const dqn = join(dir, 'dqn');

@@ -103,7 +103,13 @@ export function checkParallelEnv(env: CheckableEnv, opts: { days?: number; seed?
   let trace0: Trace | null = null;
   for (let d = 0; d < days; d++) {
     const trace: Trace = { obs: [], rewards: [] };
-    steps += playDay(env, ids, spaces, seed + d, `day ${d}`, fail, trace);
+    try {
+      steps += playDay(env, ids, spaces, seed + d, `day ${d}`, fail, trace);
+    } catch (e) {
+      // An env that throws mid-day still gets the problems found so far listed with the throw.
+      fail(`day ${d}: the env threw: ${(e as Error)?.message ?? String(e)}`);
+      break;
+    }
     if (d === 0) trace0 = trace;
   }
   if (trace0) replay(env, ids, spaces, seed, trace0, fail);

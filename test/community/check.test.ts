@@ -143,6 +143,22 @@ describe('checkParallelEnv fails on broken envs, naming the problem', () => {
   });
 });
 
+describe('checkParallelEnv on an env that throws mid-day', () => {
+  it('lists the throw with the problems found before it', () => {
+    class Throws extends Wrapper {
+      override step(actions: Record<string, ArrayLike<number>>): ReturnType<CheckableEnv['step']> {
+        if (this.inner.core.slot === 30) throw new Error('boom at 30');
+        const r = this.inner.step(actions);
+        if (this.inner.core.slot === 20) r.rewards['apt-1'] = NaN;
+        return r;
+      }
+    }
+    const err = catchError(() => checkParallelEnv(new Throws(new CommunityEnv(tightCommunity())), { days: 1 }));
+    expect(err).toMatch(/day 0 slot 19: rewards\["apt-1"\] = NaN is not finite/);
+    expect(err).toMatch(/day 0: the env threw: boom at 30/);
+  });
+});
+
 function catchError(fn: () => unknown): string {
   try {
     fn();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { daySeed, flatCodec, loadScenario, Rng, sampleAllowed, type VectorEnv } from '../../env/index.js';
 import { flatMasks, unflattenAll } from '../../training/loop.js';
-import { loadCommunity, parseCommunity, type Community } from '../../community/community.js';
+import { drawCommunityDay, loadCommunity, parseCommunity, type Community } from '../../community/community.js';
 import { CommunityEnv } from '../../community/env.js';
 import { CommunityVectorEnv } from '../../community/vector.js';
 
@@ -95,7 +95,10 @@ describe('CommunityVectorEnv', () => {
     const asVector: VectorEnv = v;
     expect([v.n, v.homesPer, v.obsSize, v.nComponents]).toEqual([9, 3, v.cores[0].obsSize[0], 7]);
     expect(asVector.scenario).toBe(c.homes[0].scenario);
-    v.reset(2);
+    v.reset(2, 5);
+    // Resuming at round 5: community q plays day 5·3 + q of the seed's stream.
+    expect([0, 1, 2].map((q) => v.seedOf(q))).toEqual([15, 16, 17].map((j) => daySeed(2, j)));
+    expect(v.cores[1].days[0].seed).toBe(drawCommunityDay(c, daySeed(2, 16))[0].seed);
     expect(v.view(7)).toBe(v.cores[2].homes[1]);
     expect(v.observations.subarray(7 * v.obsSize, 8 * v.obsSize)).toEqual(v.cores[2].observations.subarray(v.obsSize, 2 * v.obsSize));
     // The DQN loop's way to act: flat masks from the live views, a flat action per row, unflattened.

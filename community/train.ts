@@ -1,4 +1,5 @@
-import { flatCodec, SLOTS, trainingDay, type Policy } from '../env/index.js';
+import { SLOTS, trainingDay, type Policy } from '../env/index.js';
+import type { ActionCodec } from '../runtime/index.js';
 import type { Community } from './community.js';
 import { resolveCommunityConfig, type CommunityTrainConfig } from './config.js';
 import { CommunityEnv, type CommunityInfo } from './env.js';
@@ -101,8 +102,7 @@ function openRun(o: CommunityTrainOptions): { dir: CommunityRunDir; run: Communi
 }
 
 /** The homes' learner observations (n × obsSize) and flat masks of the slot the env is at. */
-function gather(c: Community, learners: Learners, descriptor: boolean, observations: Record<string, Float32Array>, infos: Record<string, CommunityInfo>, obs: Float32Array, masks: Uint8Array, offsets: number[]): void {
-  const codecs = codecsOf(c);
+function gather(c: Community, codecs: readonly ActionCodec[], learners: Learners, descriptor: boolean, observations: Record<string, Float32Array>, infos: Record<string, CommunityInfo>, obs: Float32Array, masks: Uint8Array, offsets: number[]): void {
   c.homes.forEach((h, i) => {
     writeObs(c, i, observations[h.id], descriptor, obs, i * learners.obsSize);
     codecs[i].flatMask(infos[h.id].home, masks.subarray(offsets[i], offsets[i] + learners.nActions[i]));
@@ -118,7 +118,7 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
   dir.startMetrics(episodesDone);
   const n = c.homes.length;
   const ids = c.homes.map((h) => h.id);
-  const codecs = c.homes.map((h) => flatCodec(h.scenario));
+  const codecs = codecsOf(c);
   const offsets = maskOffsets(learners.nActions);
   const d = learners.obsSize;
   const obs = new Float32Array(n * d);
@@ -137,7 +137,7 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
   for (let e = episodesDone; e < stop; e++) {
     const daySeed = trainingDay(run.seed, e);
     let { observations, infos } = env.reset({ seed: daySeed });
-    gather(c, learners, descriptor, observations, infos, obs, masks, offsets);
+    gather(c, codecs, learners, descriptor, observations, infos, obs, masks, offsets);
     let ret = 0;
     let lossSum = 0;
     let lossCount = 0;
@@ -150,7 +150,7 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
       const done = env.agents.length === 0;
       observations = r.observations;
       infos = r.infos;
-      gather(c, learners, descriptor, observations, infos, obs, masks, offsets);
+      gather(c, codecs, learners, descriptor, observations, infos, obs, masks, offsets);
       const share = cfg.operatorShare ? r.operatorReward / n : 0;
       for (let i = 0; i < n; i++) {
         const reward = r.rewards[ids[i]] + share;

@@ -109,9 +109,13 @@ async function main() {
     const emptyRedis = async (fsync: 'always' | 'everysec') => {
       await redis.client.config('SET', 'appendfsync', fsync);
       await redis.client.del(resultsKey('rescoin'));
+      const server0 = cpuMsOf([redis.pid]);
       const t = (await timed(emptyJobs(N_EMPTY), { redis: redis.url }, [process.pid, redis.pid, ...pids()])).t;
-      process.stderr.write(`  empty redis, ${workers.length} worker${workers.length > 1 ? 's' : ''}, appendfsync ${fsync}: ${t.msPerJob} ms a job\n`);
-      return t;
+      const server1 = cpuMsOf([redis.pid]);
+      // What one redis-server spends per job bounds the jobs per second one Redis can serve.
+      const serverCpuMsPerJob = server0 === null || server1 === null ? null : round((server1 - server0) / N_EMPTY, 3);
+      process.stderr.write(`  empty redis, ${workers.length} worker${workers.length > 1 ? 's' : ''}, appendfsync ${fsync}: ${t.msPerJob} ms a job, CPU ${t.cpuMsPerJob} ms (redis-server ${serverCpuMsPerJob} ms)\n`);
+      return { ...t, serverCpuMsPerJob };
     };
     const everysec2 = await emptyRedis('everysec');
     await stopWorker(workers.pop()!);

@@ -129,7 +129,7 @@ describe('rescoin community: the end to end on three homes', () => {
     const out = join(dir, 'report');
     const r = await rescoinJson('community', 'evaluate', '--community', file, '--runs', dqn, q, '--days', '2', '--out', out, '--window-hours', '6');
     const names = r.policies.map((p: { name: string }) => p.name);
-    expect(names).toEqual(['asap', 'cheapest', 'precharge', 'dqn', 'q', 'own-optima', 'optimum']);
+    expect(names).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'dqn', 'q', 'own-optima', 'optimum']);
     const opt = r.policies.at(-1);
     expect(opt.gapPct).toBe(0);
     expect(r.policies[0].gapPct).toBeCloseTo(100, 9);

@@ -207,6 +207,23 @@ export async function loadLearners(c: Community, algorithm: CommunityAlgorithm, 
 }
 
 /**
+ * Refuses learners saved for other observations than the env gives now (a feature added since):
+ * they would read every later feature from the wrong place, silently.
+ */
+export function checkObservations(c: Community, learners: Learners, descriptor: boolean): void {
+  if (learners instanceof PerHomeQ) {
+    c.homes.forEach((h, i) => {
+      const now = [...observationLayout(h.scenario), ...COMMUNITY_LAYOUT].map((f) => f.name).join(', ');
+      const seen = learners.agents[i].layout.map((f) => f.name).join(', ');
+      if (seen !== now) throw new Error(`home ${h.id}'s table was trained on observations of [${seen}], but the env now gives [${now}]: retrain it with this version`);
+    });
+    return;
+  }
+  const want = learners.envObsSize + (descriptor ? DESCRIPTOR_FEATURES.length : 0);
+  if (learners.obsSize !== want) throw new Error(`the network was trained on ${learners.obsSize} features, but the env and descriptor now give ${want}: retrain it with this version`);
+}
+
+/**
  * One greedy Policy per home from trained learners (env/policy.ts), named `name`: home i's policy
  * reads the community observation the env gives it, adds the descriptor when the run used one,
  * and plays the greedy flat action inside the home's exact joint mask (capped by its feeder share).

@@ -3,7 +3,7 @@ import type { ActionCodec } from '../runtime/index.js';
 import type { Community } from './community.js';
 import { resolveCommunityConfig, type CommunityTrainConfig } from './config.js';
 import { CommunityEnv, type CommunityInfo } from './env.js';
-import { codecsOf, createLearners, learnedPolicies, loadLearners, maskOffsets, writeObs, type Learners } from './learners.js';
+import { checkObservations, codecsOf, createLearners, learnedPolicies, loadLearners, maskOffsets, writeObs, type Learners } from './learners.js';
 import { communityHash, COMMUNITY_RUN_FORMAT, CommunityRunDir, type CommunityAlgorithm, type CommunityRunConfig } from './run.js';
 
 /**
@@ -208,5 +208,11 @@ export async function loadCommunityRun(path: string, c: Community, name: string)
   if (run.communityHash !== communityHash(c)) throw new Error(`${path} was trained on community ${run.community} (hash ${run.communityHash}), not on ${c.id} (hash ${communityHash(c)})`);
   const learners = await loadLearners(c, run.algorithm, dir.model, true);
   const descriptor = run.algorithm === 'dqn' && run.config.descriptor;
+  try {
+    checkObservations(c, learners, descriptor);
+  } catch (e) {
+    learners.dispose();
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
   return { name, run, policies: learnedPolicies(c, learners, name, descriptor), fullObservation: true, dispose: () => learners.dispose() };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCommunity } from '../../community/community.js';
@@ -63,6 +63,13 @@ describe('community training', () => {
     expect(violations).toBe(0);
     const other = parseCommunity({ id: 'apts', name: 'apts', description: 'test', homes: [{ scenario: 'paper-apartment', id: 'apt', count: 3 }], feeder: { limitKw: 12 }, peakEurPerKwDay: 0.1, market: 'sdr' });
     await expect(loadCommunityRun(dir, other, 'dqn')).rejects.toThrow(/was trained on community .* \(hash [0-9a-f]+\), not on apts/);
+    // A network that does not read what the env (and the descriptor) give now is refused.
+    const edited = join(tmp, 'dqn-edited');
+    cpSync(dir, edited, { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(edited, 'config.json'), 'utf8'));
+    cfg.config.descriptor = false;
+    writeFileSync(join(edited, 'config.json'), JSON.stringify(cfg));
+    await expect(loadCommunityRun(edited, c, 'dqn')).rejects.toThrow(/trained on 47 features, but the env and descriptor now give 45/);
   });
 
   it('config: documented defaults, overrides per field, errors naming the field and value', () => {

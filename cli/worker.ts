@@ -6,7 +6,8 @@ import { UsageError } from './errors.js';
  * `rescoin worker`: takes jobs from a BullMQ queue on Redis and runs them through a local pool of
  * worker threads (one job per thread; the threads keep HiGHS and tfjs loaded), writing each result
  * into the queue's result hash (evaluation/queue.ts, queue-worker.ts). SIGTERM or SIGINT: finish
- * the jobs in hand, then exit; a second signal abandons them (another worker takes them over).
+ * the jobs in hand, then exit; a second signal stops them and puts them back in the queue, no
+ * attempt spent (another worker takes them).
  */
 
 export const workerCommand = defineCommand({
@@ -50,7 +51,7 @@ export const workerCommand = defineCommand({
       let signals = 0;
       const stop = () => {
         signals++;
-        if (signals === 1) println(io.stderr, 'worker: stopping after the jobs in hand (again to abandon them)');
+        if (signals === 1) println(io.stderr, 'worker: stopping after the jobs in hand (again: stop them and put them back in the queue)');
         void w.close(signals > 1).then(resolve, resolve);
       };
       if (io === processIo) for (const s of ['SIGTERM', 'SIGINT'] as const) process.on(s, stop);

@@ -1,4 +1,4 @@
-import { Worker, type Job as BullJob } from 'bullmq';
+import { WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import { executeJob, type Job, type JobContext } from './jobs.js';
 import { connect, doneChannel, QUEUE_NAME, resultsKey, type QueuedData } from './queue.js';
 
@@ -30,7 +30,7 @@ export interface QueueWorkerOptions {
 }
 
 export interface QueueWorker {
-  /** Waits for the jobs in hand to finish (force: abandons them to other workers), then disconnects. */
+  /** Waits for the jobs in hand to finish (force: stops them and puts them back in the queue), then disconnects. */
   close(force?: boolean): Promise<void>;
   /** Resolves when connected to Redis and taking jobs. */
   ready: Promise<void>;
@@ -54,19 +54,38 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
   const execute = opts.execute ?? ((job, ctx) => executeJob(job, ctx));
   const store = connect(opts.redis);
   const abort = new AbortController();
-  const processor = async (bj: BullJob) => {
+  const processor = async (bj: BullJob, token?: string) => {
     const { job, timeoutMs } = bj.data as QueuedData;
     if ((await store.hexists(key, job.id)) === 1) return;
     const signal = timeoutMs === undefined ? abort.signal : AbortSignal.any([abort.signal, AbortSignal.timeout(timeoutMs)]);
-    const value = await execute(job, { signal, progress: progressOf(bj) }).catch((e: unknown) => {
-      if (timeoutMs !== undefined && signal.aborted && !abort.signal.aborted) throw new Error(`stopped at its time limit of ${timeoutMs} ms`, { cause: e });
+    let value: unknown;
+    try {
+      value = await execute(job, { signal, progress: progressOf(bj) });
+    } catch (e) {
+      // Stopped by a second signal: hand the job back untouched (no attempt spent) for another worker.
+      if (abort.signal.aborted) {
+        await bj.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (timeoutMs !== undefined && signal.aborted) throw new Error(`stopped at its time limit of ${timeoutMs} ms`, { cause: e });
       throw e;
-    });
+    }
     const replies = await store.multi().hsetnx(key, job.id, JSON.stringify(value ?? null)).publish(channel, job.id).exec();
     const err = replies === null ? new Error(`job ${job.id}: its result was not stored (transaction discarded)`) : replies.find(([e]) => e)?.[0];
     if (err) throw err;
   };
-  const worker = new Worker(name, processor, {
+  const inflight = new Set<Promise<void>>();
+  const tracked = (bj: BullJob, token?: string) => {
+    const p = processor(bj, token);
+    const done = p.then(
+      () => {},
+      () => {},
+    );
+    inflight.add(done);
+    void done.then(() => inflight.delete(done));
+    return p;
+  };
+  const worker = new Worker(name, tracked, {
     connection: store,
     concurrency: opts.concurrency ?? 1,
     lockDuration: opts.lockDurationMs ?? 30_000,
@@ -81,10 +100,13 @@ export function startQueueWorker(opts: QueueWorkerOptions): QueueWorker {
   let closing: Promise<void> | null = null;
   return {
     ready: worker.waitUntilReady().then(() => {}),
-    close(force = false) {
-      if (force) abort.abort(new Error('worker stopped'));
-      if (closing && !force) return closing;
-      closing = worker.close(force).finally(() => store.disconnect());
+    async close(force = false) {
+      if (force) {
+        abort.abort(new Error('worker stopped'));
+        // The jobs in hand go back to the queue before the connection closes (bounded: 5 s).
+        await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, 5000).unref())]);
+      }
+      closing ??= worker.close(force).finally(() => store.disconnect());
       return closing;
     },
   };

@@ -138,6 +138,40 @@ describe.skipIf(skipQueueTests)('runQueued with rescoin worker processes (issue 
     expect(starts(log, 'end')).toEqual([]);
   });
 
+  it('SIGTERM: the worker finishes the job in hand, then exits 0', async () => {
+    const redis = await startRedis();
+    const log = join(tempDir(), 'starts.log');
+    const a = await startWorker(redis.url, log);
+    const jobs = jobsOf(1, 800);
+    const run = runQueued(jobs, { redis: redis.url, pollMs: 50 });
+    run.catch(() => {});
+    await until('worker A to start the job', () => starts(log).length === 1);
+    a.proc.kill('SIGTERM');
+    expect(await new Promise((r) => a.proc.once('exit', r))).toBe(0);
+    expect(starts(log, 'end')).toEqual([[a.pid, logName(jobs[0])]]);
+    expect(await run).toEqual(await inline(jobs));
+  });
+
+  it('a second SIGTERM stops the job in hand and puts it back, no attempt spent: another worker does it', async () => {
+    const redis = await startRedis();
+    const log = join(tempDir(), 'starts.log');
+    const a = await startWorker(redis.url, log);
+    const jobs = jobsOf(1, 2000);
+    const run = runQueued(jobs, { redis: redis.url, pollMs: 50, attempts: 1 });
+    run.catch(() => {});
+    await until('worker A to start the job', () => starts(log).length === 1);
+    a.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 200));
+    a.proc.kill('SIGTERM');
+    expect(await new Promise((r) => a.proc.once('exit', r))).toBe(0);
+    expect(a.stderr()).not.toContain('failed');
+    // With attempts: 1, a spent attempt would have failed the job; B does it instead.
+    const b = await startWorker(redis.url, log);
+    expect(await run).toEqual(await inline(jobs));
+    expect(starts(log).map(([pid]) => pid)).toEqual([a.pid, b.pid]);
+    expect(starts(log, 'end').map(([pid]) => pid)).toEqual([b.pid]);
+  });
+
   it('re-running the same command enqueues only what has no result; the bar ends at the total', async () => {
     const redis = await startRedis();
     const log = join(tempDir(), 'starts.log');

@@ -30,17 +30,18 @@ export const resultsKey = (queue: string) => `${queue}:results`;
 /** Workers publish a finished job's id here: a nudge only; the hash is polled too. */
 export const doneChannel = (queue: string) => `${queue}:done`;
 
+/** The URL without a password, for messages. */
+export const showUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
+
 const redisUrl = z.string().refine((s) => /^rediss?:\/\/[^/\s]+(\/\d+)?\/?$/.test(s), { message: 'expected redis://host:port' });
 
 /** The URL, or an error naming the field `redis` and the value given. */
 export function checkRedisUrl(url: string): string {
   const r = redisUrl.safeParse(url);
-  if (!r.success) throw new Error(`redis: ${r.error.issues[0].message}, got ${JSON.stringify(url)}`);
+  if (!r.success) throw new Error(`redis: ${r.error.issues[0].message}, got ${JSON.stringify(showUrl(url))}`);
   return url;
 }
 
-/** The URL without a password, for messages. */
-export const showUrl = (url: string) => url.replace(/\/\/[^@/]*@/, '//***@');
 
 /**
  * A connection that waits out a Redis restart: commands queue while it reconnects and are sent

@@ -12,6 +12,7 @@ describe('queue checks (no Redis needed)', () => {
     expect(() => checkRedisUrl('http://127.0.0.1:6379')).toThrow('redis: expected redis://host:port, got "http://127.0.0.1:6379"');
     expect(() => checkRedisUrl('127.0.0.1:6379')).toThrow('got "127.0.0.1:6379"');
     expect(showUrl('redis://:secret@10.0.0.5:6380')).toBe('redis://***@10.0.0.5:6380');
+    expect(() => checkRedisUrl('http://:secret@10.0.0.5:6380')).toThrow('got "http://***@10.0.0.5:6380"');
   });
 
   it("refuses ids BullMQ cannot hold: ':' , integers, empty", () => {

@@ -25,6 +25,9 @@ import { addHome, buildCommunityModel, isNetting, priceHome, type HomeBlock } fr
  * same bound bit for bit (a `budgetSec` trades that for time).
  */
 
+/** Up to this many homes the bound starts from the community LP's duals by default. */
+export const LP_START_HOMES = 100;
+
 export interface LagrangianOptions extends SolveOptions {
   /** Subgradient iterations (each solves every home once). Default 12. */
   iterations?: number;
@@ -33,9 +36,10 @@ export interface LagrangianOptions extends SolveOptions {
   /** A known community J to aim the steps at (e.g. a schedule's); default the own optima together's when they hold the feeder. */
   targetEur?: number;
   /**
-   * Start from the duals of the community model's LP relaxation (default true): the dual value
-   * there is at least the LP bound, since each home's MILP is at least its relaxation. False
-   * starts from the own optima (for communities whose LP is too large to solve at once).
+   * Start from the duals of the community model's LP relaxation: the dual value there is at least
+   * the LP bound, since each home's MILP is at least its relaxation. False starts from the own
+   * optima. Default: true up to LP_START_HOMES homes, whose LP (about 600 columns a home) HiGHS
+   * solves at once in seconds; false above, where the one LP would hold the whole community.
    */
   lpStart?: boolean;
 }
@@ -130,7 +134,7 @@ export async function lagrangianBound(c: Community, days: readonly Day[], opts: 
     return { m, block: addHome(m, h.scenario, days[i], '') as HomeBlock };
   });
 
-  const z = opts.lpStart === false ? ownStart(c, own.feederKw) : await lpStart(c, days, opts);
+  const z = (opts.lpStart ?? c.homes.length <= LP_START_HOMES) ? await lpStart(c, days, opts) : ownStart(c, own.feederKw);
 
   const history: number[] = [];
   let best = -Infinity;

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SLOTS } from '../../env/index.js';
 import { solve } from '../../baseline/lp.js';
@@ -123,6 +126,20 @@ describe('community MILP', () => {
     expect(b.bound).toBeLessThanOrEqual(m.score + 1e-6);
     expect(b.ownFeasible).toBe(false);
   }, 120_000);
+
+  it('a home paid more RSC for export than for self-use cannot import and export at once for the RSC', async () => {
+    // Without its price a home's export keeps only its RESCoin part, here a gain: the model would
+    // import and export in one slot (the feeder nets it) and claim a J the env never pays (2.8095
+    // € against 2.8569 € on this day without the binary that forbids it).
+    const dir = mkdtempSync(join(tmpdir(), 'rescoin-cmilp-'));
+    writeFileSync(join(dir, 'rich.json'), JSON.stringify({ extends: 'citylearn-b1', id: 'rich-export', rescoin: { perKwhSelfConsumed: 0.5, perKwhExported: 1 } }));
+    const homes = [{ scenario: 'rich.json', id: 'a' }, { scenario: 'citylearn-b2', id: 'b' }];
+    const c = parseCommunity({ id: 'rich', name: 'rich', description: 'export pays RSC', homes, feeder: { limitKw: 40 }, peakEurPerKwDay: 0.1, market: 'sdr' }, 'test', dir);
+    const days = drawCommunityDay(c, SEED);
+    const m = await solveCommunityDay(c, days);
+    expect(m.status).toBe('optimal');
+    expect(scoreCommunityDay(c, days, scheduleFlows(m.homes.map((h) => h.schedule))).score).toBeCloseTo(m.score, 7);
+  }, 60_000);
 
   it('projects the peak multipliers onto { ν ≥ 0, Σν ≤ cap }', () => {
     const v = Float64Array.from([0.3, -0.1, 0.2, 0.05]);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFileSync, execSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -120,9 +120,13 @@ describe('rescoin evaluate --workers', () => {
     const cli = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'dist/cli/bin.js'), ...args], { cwd: tmp, encoding: 'utf8' });
     const run = join(tmp, 'runs', 'q3');
     cli('train', '--agent', 'qlearning', '--episodes', '3', '--seed', '5', '--out', run, '--no-progress');
+    // A DQN (untrained: its network is what counts here) loads TensorFlow.js in each thread.
+    const dqn = join(tmp, 'runs', 'd16');
+    writeFileSync(join(tmp, 'hp.json'), '{"validateEvery": 0}');
+    cli('train', '--agent', 'dqn', '--teacher', 'none', '--episodes', '16', '--seed', '5', '--out', dqn, '--config', join(tmp, 'hp.json'), '--no-progress');
     const reports = [1, 2].map((n) => {
       const out = join(tmp, `w${n}`);
-      cli('evaluate', '--days', '2', '--runs', run, '--workers', String(n), '--out', out, '--json');
+      cli('evaluate', '--days', '2', '--runs', run, dqn, '--workers', String(n), '--out', out, '--json');
       const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
       for (const p of report.policies) {
         expect(p.stats.decisionMs).toBeGreaterThanOrEqual(0);
@@ -130,7 +134,7 @@ describe('rescoin evaluate --workers', () => {
       }
       return { report: JSON.stringify(report), csv: readFileSync(join(out, 'days.csv'), 'utf8'), payouts: readFileSync(join(out, 'payouts.json'), 'utf8') };
     });
-    expect(JSON.parse(reports[0].report).policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'q3', 'milp']);
+    expect(JSON.parse(reports[0].report).policies.map((p: { name: string }) => p.name)).toEqual(['asap', 'cheapest', 'precharge', 'mpc', 'q3', 'd16', 'milp']);
     expect(reports[1]).toEqual(reports[0]);
   }, 180_000);
 });

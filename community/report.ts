@@ -5,7 +5,8 @@ import type { CommunityReport, PolicyReport } from './evaluate.js';
  * The KPI tables of a community evaluation (evaluate.ts), as text for the terminal or as markdown
  * for report.md: one row per policy for the community, one row per home for a policy. Energies
  * and bills are per day; percentages of self-sufficiency and self-consumption; '-' where a ratio
- * has no denominator (a home without PV has no self-consumption).
+ * has no denominator (a home without PV has no self-consumption). Feeder excess: kWh a day by
+ * which loads the controller could not move (forced runs, EV floors) passed the feeder.
  */
 
 const num = (x: number, digits: number) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
@@ -20,10 +21,11 @@ function table(head: string[], rows: string[][], md: boolean): string {
 
 /** The community's KPIs, one row per policy. */
 export function communityTable(r: CommunityReport, md: boolean): string {
-  const head = ['policy', 'J €/day', 'gap %', `peak kW (${r.windowHours} h)`, 'max peak kW', 'load factor', 'ramp up kW', 'ramp down kW', 'self-suff. %', 'self-cons. %', 'P2P kWh', `bill € (${r.market})`, 'saving €', 'Gini', 'violations'];
+  const head = ['policy', 'J €/day', 'gap %', `peak kW (${r.windowHours} h)`, 'max peak kW', 'load factor', 'ramp up kW', 'ramp down kW', 'self-suff. %', 'self-cons. %', 'P2P kWh', `bill € (${r.market})`, 'saving €', 'Gini', 'violations', 'feeder excess kWh'];
   const rows = r.policies.map((p) => {
     const k = p.kpis.community;
-    return [p.name, num(p.meanScore, 3), num(p.gapPct, 1), num(k.peakKw, 2), num(k.maxPeakKw, 2), num(k.loadFactor, 3), num(k.rampUpKw, 1), num(k.rampDownKw, 1), pct(k.selfSufficiency), pct(k.selfConsumption), num(k.p2pBoughtKwh, 2), num(k.billEur[p.kpis.market], 3), num(k.savingEur, 3), num(k.giniSavings, 3), String(p.violations)];
+    const excess = p.days.reduce((a, d) => a + d.feederExcessKwh, 0) / p.days.length;
+    return [p.name, num(p.meanScore, 3), num(p.gapPct, 1), num(k.peakKw, 2), num(k.maxPeakKw, 2), num(k.loadFactor, 3), num(k.rampUpKw, 1), num(k.rampDownKw, 1), pct(k.selfSufficiency), pct(k.selfConsumption), num(k.p2pBoughtKwh, 2), num(k.billEur[p.kpis.market], 3), num(k.savingEur, 3), num(k.giniSavings, 3), String(p.violations), num(excess, 3)];
   });
   return table(head, rows, md);
 }

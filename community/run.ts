@@ -42,7 +42,7 @@ export interface CommunityLoop {
   elapsedSec: number;
 }
 
-export const COMMUNITY_METRIC_COLUMNS = ['episode', 'day_seed', 'score', 'operator_cost', 'feeder_peak_kw', 'p2p_kwh', 'violations', 'return', 'epsilon', 'loss', 'steps', 'updates', 'elapsed_s'] as const;
+export const COMMUNITY_METRIC_COLUMNS = ['episode', 'day_seed', 'score', 'operator_cost', 'feeder_peak_kw', 'p2p_kwh', 'violations', 'return', 'epsilon', 'loss', 'steps', 'updates', 'elapsed_s', 'feeder_excess_kwh'] as const;
 
 /** A short hash of what the community is (homes by scenario content, feeder, prices, market). */
 export function communityHash(c: Community): string {

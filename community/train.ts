@@ -176,7 +176,7 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
       return: ret,
     };
     scores.push(s.score);
-    dir.appendMetrics([e, daySeed, s.score, s.operatorCost, s.feederPeakKw, row.p2pKwh, row.violations, ret, learners.epsilon, lossCount ? lossSum / lossCount : '', learners.steps, learners.updates, elapsed().toFixed(2)]);
+    dir.appendMetrics([e, daySeed, s.score, s.operatorCost, s.feederPeakKw, row.p2pKwh, row.violations, ret, learners.epsilon, lossCount ? lossSum / lossCount : '', learners.steps, learners.updates, elapsed().toFixed(2), s.feederExcessKwh]);
     o.onEpisode?.(e, row);
     if (performance.now() - lastCheckpoint > (o.checkpointMinutes ?? 2) * 60_000 && e + 1 < stop) {
       await checkpoint(e + 1);

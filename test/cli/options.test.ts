@@ -43,7 +43,7 @@ describe('rescoin --help', () => {
 
   it("of each command lists each flag with its whole description, from the options data", async () => {
     const all = leaves();
-    expect(all.map((l) => l.words.join(' '))).toEqual(['scenarios', 'simulate', 'baseline', 'train', 'evaluate', 'export', 'gateway', ...['init', 'keygen', 'mint', 'transfer', 'balance', 'verify', 'show'].map((s) => `ledger ${s}`), 'habits fit', 'habits check', 'worker']);
+    expect(all.map((l) => l.words.join(' '))).toEqual(['scenarios', 'simulate', 'baseline', 'train', 'evaluate', 'export', 'gateway', ...['init', 'keygen', 'mint', 'transfer', 'balance', 'verify', 'show'].map((s) => `ledger ${s}`), 'habits fit', 'habits check', 'worker', ...['simulate', 'baseline', 'train', 'evaluate', 'settle'].map((s) => `community ${s}`)]);
     for (const { words, cmd } of all) {
       const r = await rescoin(...words, '--help');
       expect(r.status, words.join(' ')).toBe(0);

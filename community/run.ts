@@ -1,7 +1,7 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { scenarioHash } from '../training/run-dir.js';
+import { recoverDir, replaceDir, scenarioHash, writeFileAtomic } from '../training/run-dir.js';
 import type { Community } from './community.js';
 import type { CommunityTrainConfig } from './config.js';
 
@@ -121,27 +121,4 @@ export class CommunityRunDir {
   async writeModel(save: (dir: string) => Promise<void>): Promise<void> {
     await replaceDir(this.model, save);
   }
-}
-
-function writeFileAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
-
-async function replaceDir(target: string, fill: (dir: string) => Promise<void>): Promise<void> {
-  const tmp = `${target}.tmp`;
-  const old = `${target}.old`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  await fill(tmp);
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(target)) renameSync(target, old);
-  renameSync(tmp, target);
-  rmSync(old, { recursive: true, force: true });
-}
-
-function recoverDir(target: string): void {
-  rmSync(`${target}.tmp`, { recursive: true, force: true });
-  if (!existsSync(target) && existsSync(`${target}.old`)) renameSync(`${target}.old`, target);
-  else rmSync(`${target}.old`, { recursive: true, force: true });
 }

@@ -188,7 +188,7 @@ export function readRunConfig(dir: string): RunConfig {
   return new RunDir(dir).readConfig();
 }
 
-function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
 }
@@ -204,7 +204,8 @@ function keepRows(path: string, columns: readonly string[], below: number): void
   writeFileAtomic(path, `${kept.join('\n')}\n`);
 }
 
-async function replaceDir(target: string, fill: Fill): Promise<void> {
+/** Replace a folder whole: fill a `.tmp` beside it, then swap (the last good one stays as `.old` until the swap is done). */
+export async function replaceDir(target: string, fill: Fill): Promise<void> {
   const tmp = `${target}.tmp`;
   const old = `${target}.old`;
   rmSync(tmp, { recursive: true, force: true });
@@ -217,7 +218,7 @@ async function replaceDir(target: string, fill: Fill): Promise<void> {
 }
 
 /** Undoes a replaceDir that a crash interrupted: a `.tmp` may be incomplete, a lone `.old` is the last good one. */
-function recoverDir(target: string): void {
+export function recoverDir(target: string): void {
   rmSync(`${target}.tmp`, { recursive: true, force: true });
   if (!existsSync(target) && existsSync(`${target}.old`)) renameSync(`${target}.old`, target);
   else rmSync(`${target}.old`, { recursive: true, force: true });

@@ -65,7 +65,8 @@ export { dayPayout, mintPayouts, type PayoutsFile } from './ledger/payouts.js';
 
 // The neighbourhood.
 export { clearSlot, newClearing, MECHANISMS, type Clearing, type Mechanism } from './community/market.js';
-export { makeCommunityEnv, CommunityEnv, type CommunityInfo, type CommunityStepResult } from './community/env.js';
+export { makeCommunityEnv, CommunityEnv, type CommunityEnvOptions, type CommunityInfo, type CommunityStepResult } from './community/env.js';
+export { flexShareCaps, planCaps, type CapPolicy } from './community/caps.js';
 export { CommunityCore, COMMUNITY_FEATURES } from './community/core.js';
 export { scoreCommunityDay, type CommunityDaySummary, type CommunityHomeSummary, type CommunityDayLog } from './community/score.js';
 export { communityPolicies, playCommunityDay, type CommunityRule } from './community/play.js';

@@ -1,4 +1,5 @@
-import { DT, HomeCore, LIMIT_TOL, peakTerm, evShortfallTerm, SLOTS, type Day } from '../env/index.js';
+import { DT, HomeCore, peakTerm, evShortfallTerm, SLOTS, type Day } from '../env/index.js';
+import { checkCaps, flexShareCaps, type CapPolicy } from './caps.js';
 import type { Community } from './community.js';
 import { clearSlot, newClearing, type Clearing } from './market.js';
 import { marketSlotTerm, operatorTerm, scoreCommunityDay, type CommunityDaySummary } from './score.js';
@@ -16,9 +17,11 @@ import { marketSlotTerm, operatorTerm, scoreCommunityDay, type CommunityDaySumma
  *
  * Feeder caps (docs/community.md, "Environment"): F_i = base + forced appliances + evMin − PV, with
  * evMin the lowest allowed EV level ≥ 0 (a floor may force a charge; a discharge is never forced);
- * H = feederKw − Σ F_i. H < 0: cap_i = F_i and −H is reported as the slot's forced excess. Else
- * cap_i = F_i + H·flex_i/Σ flex, flex_i = optional appliance kW + (highest allowed EV level − evMin),
- * equal shares when no home has flex. A cap at or above the contract leaves the home uncapped.
+ * H = feederKw − Σ F_i. H < 0: cap_i = F_i and −H is reported as the slot's forced excess. Else the
+ * operator's CapPolicy (community/caps.ts; the option `caps`) shares H, its caps checked against the
+ * contract there; the default, flexShareCaps, gives cap_i = F_i + H·flex_i/Σ flex, flex_i = optional
+ * appliance kW + (highest allowed EV level − evMin), equal shares when no home has flex. A cap at or
+ * above the contract leaves the home uncapped.
  *
  * Observation of home i at obsOffsets[i]: its single-home features (runtime/features.ts), then the
  * 4 community features (COMMUNITY_FEATURES). Masks at maskOffsets[i]. Nothing is allocated per slot.
@@ -30,6 +33,11 @@ export const COMMUNITY_FEATURES = [
   { name: 'community.net', unit: 'kW', scaling: "last slot's feeder flow G ÷ feederKw, clipped to [−1, 1] (slot 0: 0)" },
   { name: 'community.headroom', unit: 'kW', scaling: "this slot's headroom H ÷ feederKw, clipped to [0, 1] (after the day: 0)" },
 ] as const;
+
+export interface CommunityCoreOptions {
+  /** The operator's headroom allocation (default flexShareCaps: the flexibility shares). */
+  caps?: CapPolicy;
+}
 
 export class CommunityCore {
   readonly c: Community;
@@ -77,9 +85,13 @@ export class CommunityCore {
   private nApplied = 0;
   private readonly maxPrice: number;
   private readonly flowViews: { importKw: Float64Array[]; exportKw: Float64Array[]; loadKw: Float64Array[]; socKwh: Float64Array[] };
+  private readonly capPolicy: CapPolicy;
+  private readonly ids: string[];
 
-  constructor(c: Community) {
+  constructor(c: Community, opts: CommunityCoreOptions = {}) {
     this.c = c;
+    this.capPolicy = opts.caps ?? flexShareCaps;
+    this.ids = c.homes.map((h) => h.id);
     const n = c.homes.length;
     this.n = n;
     this.homes = c.homes.map((h) => new HomeCore(h.scenario));
@@ -210,7 +222,6 @@ export class CommunityCore {
   /** The feeder caps of the current slot, after every home has read it. */
   private setCaps(): void {
     let sumF = 0;
-    let sumFlex = 0;
     for (let i = 0; i < this.n; i++) {
       const h = this.homes[i];
       let evMin = 0;
@@ -231,15 +242,17 @@ export class CommunityCore {
       this.forcedNetKw[i] = f;
       this.flexKw[i] = flex;
       sumF += f;
-      sumFlex += flex;
     }
     const H = this.c.feederKw - sumF;
     this.headroomKw = H;
     this.excessKw = H < 0 ? -H : 0;
+    if (H < 0) this.capKw.set(this.forcedNetKw);
+    else {
+      this.capPolicy(this.slot, this.forcedNetKw, this.flexKw, this.c.feederKw, this.capKw);
+      checkCaps(this.slot, this.forcedNetKw, this.c.feederKw, this.capKw, this.ids);
+    }
     for (let i = 0; i < this.n; i++) {
-      const share = H <= 0 ? 0 : sumFlex > LIMIT_TOL ? (H * this.flexKw[i]) / sumFlex : H / this.n;
-      const cap = this.forcedNetKw[i] + share;
-      this.capKw[i] = cap;
+      const cap = this.capKw[i];
       const h = this.homes[i];
       // At or above the contract the cap changes nothing: the home stays exactly as it is alone. At or
       // above the most the home can draw now (F + flex) it masks nothing: only the limit is set, the

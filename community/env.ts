@@ -1,5 +1,6 @@
 import { Box, DT, MultiDiscrete, observationLayout, Rng, SLOTS, type Day, type DayLog, type HomeView } from '../env/index.js';
 import { drawCommunityDay, loadCommunity, type Community } from './community.js';
+import type { CapPolicy } from './caps.js';
 import { COMMUNITY_FEATURES, CommunityCore } from './core.js';
 import type { CommunityDayLog, CommunityHomeSummary } from './score.js';
 
@@ -24,6 +25,13 @@ export interface CommunityInfo {
   feederExcessKw: number;
   /** The home's day summary, on the last step only. */
   day?: CommunityHomeSummary;
+}
+
+export interface CommunityEnvOptions {
+  /** Seeds the env's own stream of day seeds (reset without a seed). */
+  seed?: number;
+  /** The operator's headroom allocation (community/caps.ts; default flexShareCaps, the flexibility shares). */
+  caps?: CapPolicy;
 }
 
 export interface CommunityResetOptions {
@@ -56,11 +64,11 @@ export class CommunityEnv {
   private readonly obsSlab = new Slab((n) => new Float32Array(n));
   private readonly maskSlab = new Slab((n) => new Uint8Array(n));
 
-  constructor(community: Community, opts: { seed?: number } = {}) {
+  constructor(community: Community, opts: CommunityEnvOptions = {}) {
     this.community = community;
     this.possibleAgents = Object.freeze(community.homes.map((h) => h.id));
     this.index = new Map(this.possibleAgents.map((id, i) => [id, i]));
-    this.core = new CommunityCore(community);
+    this.core = new CommunityCore(community, { caps: opts.caps });
     const fb = this.core.featureBounds();
     this.obsSpaces = community.homes.map((h) => {
       const layout = observationLayout(h.scenario);
@@ -280,6 +288,6 @@ class Slab<T extends Float32Array | Uint8Array> {
 }
 
 /** Make the environment of a community: a shipped id (listCommunities()), a path to a community JSON file, or a parsed Community. */
-export function makeCommunityEnv(community: Community | string, opts: { seed?: number } = {}): CommunityEnv {
+export function makeCommunityEnv(community: Community | string, opts: CommunityEnvOptions = {}): CommunityEnv {
   return new CommunityEnv(typeof community === 'string' ? loadCommunity(community) : community, opts);
 }

@@ -1,6 +1,7 @@
 export * from './community.js';
 export * from './market.js';
 export * from './score.js';
+export * from './caps.js';
 export * from './core.js';
 export * from './env.js';
 export * from './play.js';

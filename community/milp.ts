@@ -3,6 +3,7 @@ import { solve, type SolveOptions, type SolveStatus } from '../baseline/lp.js';
 import { solveDay, type MilpResult } from '../baseline/milp.js';
 import type { MilpSchedule } from '../baseline/milp-model.js';
 import { scheduleActions } from '../baseline/milp-policy.js';
+import { flexShareCaps, planCaps, type CapPolicy } from './caps.js';
 import type { Community } from './community.js';
 import { makeCommunityEnv } from './env.js';
 import { buildCommunityModel } from './milp-model.js';
@@ -152,16 +153,35 @@ export interface Replay {
   violations: number;
 }
 
-/** Play per-home action lists (e.g. a MILP schedule's) in the community env on the given days. */
-export function replayCommunity(c: Community, days: readonly Day[], actions: readonly Int32Array[][]): Replay {
-  const env = makeCommunityEnv(c);
+/**
+ * Which operator the replay plays under: 'plan' (default) a coordinator that knows the plan and
+ * gives each home at least its planned net (planCaps, community/caps.ts); 'flex-share' the env's
+ * default operator, which shares the headroom by flexibility and knows no plan; or any CapPolicy.
+ */
+export type ReplayCaps = 'plan' | 'flex-share' | CapPolicy;
+
+/** The planned net (import − export) per home and slot of a set of schedules, kW. */
+export function plannedNets(schedules: readonly MilpSchedule[]): Float64Array[] {
+  return schedules.map((s) => Float64Array.from(s.importKw, (imp, t) => imp - s.exportKw[t]));
+}
+
+/**
+ * Play per-home plans (e.g. the community MILP's) in the community env on the given days. Under
+ * 'plan' caps a schedule that holds the feeder replays to −its J with no fallback (unless a planned
+ * discharge leaves Σ max(F, plan) over the feeder: see planCaps); under 'flex-share' a binding or
+ * nearly binding feeder masks the actions the shares do not admit.
+ */
+export function replayCommunity(c: Community, days: readonly Day[], plans: readonly CommunityHomePlan[], caps: ReplayCaps = 'plan'): Replay {
+  if (plans.length !== c.homes.length) throw new Error(`replayCommunity: ${plans.length} plans for the ${c.homes.length} homes of community ${c.id}`);
+  const policy = caps === 'plan' ? planCaps(plannedNets(plans.map((p) => p.schedule))) : caps === 'flex-share' ? flexShareCaps : caps;
+  const env = makeCommunityEnv(c, { caps: policy });
   env.reset({ options: { days: [...days] } });
   const ids = env.possibleAgents;
   let total = 0;
   let violations = 0;
   for (let t = 0; t < SLOTS; t++) {
     const step: Record<string, Int32Array> = {};
-    ids.forEach((id, i) => (step[id] = actions[i][t]));
+    ids.forEach((id, i) => (step[id] = plans[i].actions[t]));
     const r = env.step(step);
     total += r.operatorReward;
     for (const id of ids) {

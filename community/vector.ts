@@ -1,5 +1,6 @@
 import { daySeed, type HomeView, type Scenario, type VectorDaySummary } from '../env/index.js';
 import { drawCommunityDay, type Community } from './community.js';
+import type { CapPolicy } from './caps.js';
 import { CommunityCore } from './core.js';
 import type { CommunityDaySummary, CommunityHomeSummary } from './score.js';
 
@@ -57,11 +58,12 @@ export class CommunityVectorEnv {
   private readonly daySeeds: Float64Array;
   private seed = 0;
 
-  constructor(community: Community, nCommunities: number) {
+  /** `opts.caps`: the operator's headroom allocation (community/caps.ts), one policy for every copy. */
+  constructor(community: Community, nCommunities: number, opts: { caps?: CapPolicy } = {}) {
     if (!Number.isInteger(nCommunities) || nCommunities < 1) throw new Error(`CommunityVectorEnv: nCommunities must be a positive integer, got ${nCommunities}`);
     this.community = community;
     this.nCommunities = nCommunities;
-    this.cores = Array.from({ length: nCommunities }, () => new CommunityCore(community));
+    this.cores = Array.from({ length: nCommunities }, () => new CommunityCore(community, { caps: opts.caps }));
     const core = this.cores[0];
     this.homesPer = core.n;
     checkUniform(community, core);

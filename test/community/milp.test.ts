@@ -52,7 +52,7 @@ describe('community MILP', () => {
       expect(m.mipGap).toBeLessThanOrEqual(1e-7);
       // The one score of a community day agrees with the solver's objective.
       expect(scoreCommunityDay(c, days, scheduleFlows(m.homes.map((h) => h.schedule))).score).toBeCloseTo(m.score, 7);
-      const r = replayCommunity(c, days, m.homes.map((h) => h.actions));
+      const r = replayCommunity(c, days, m.homes);
       expect(r.violations).toBe(0);
       expect(Math.abs(r.totalReturn + m.score)).toBeLessThan(1e-6);
       expect(Math.abs(r.summary.score - m.score)).toBeLessThan(1e-6);
@@ -94,9 +94,26 @@ describe('community MILP', () => {
     expect(m.score).toBeLessThan((await asapScore(c)) - 0.05);
   }, 120_000);
 
-  // The env shares the feeder's headroom among the homes by their flexibility (community/core.ts),
-  // so a schedule whose total fits but whose split differs is masked there; see docs/community.md.
-  it.todo('a binding feeder: the schedule replays in the env to −J* (needs the env to admit a joint action that fits the feeder)');
+  // Under the env's default operator (the flexibility shares, community/caps.ts) a joint action
+  // whose total fits the feeder but whose split differs is masked; a coordinator that allocates the
+  // headroom as the plan does (planCaps) admits the plan exactly. 4.5 kW binds; 7 kW does not, but
+  // the shares bind before the feeder does.
+  for (const feederKw of [4.5, 7]) {
+    it(`a ${feederKw} kW feeder: the schedule replays to −J* under the plan's caps, not under the flexibility shares`, async () => {
+      const c = { ...community('sdr', 0), feederKw };
+      const days = drawCommunityDay(c, SEED);
+      const m = await solveCommunityDay(c, days, { timeLimitSec: 120 });
+      expect(m.status).toBe('optimal');
+      const r = replayCommunity(c, days, m.homes, 'plan');
+      expect(r.violations).toBe(0);
+      expect(Math.abs(r.totalReturn + m.score)).toBeLessThan(1e-6);
+      expect(Math.abs(r.summary.score - m.score)).toBeLessThan(1e-6);
+      expect(r.summary.feederExcessKwh).toBe(0);
+      const shares = replayCommunity(c, days, m.homes, 'flex-share');
+      expect(shares.violations).toBeGreaterThan(0);
+      expect(shares.summary.score).toBeGreaterThan(m.score + 1e-3);
+    }, 120_000);
+  }
 
   it('the Lagrangian bound lies between the LP relaxation and J*, within 5 % of J*', async () => {
     for (const market of ['sdr', 'none'] as const) {

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { CommunityError, loadCommunity, type Community } from '../community/community.js';
 import { loadScenario, ScenarioError, type Scenario } from '../env/index.js';
 import { UsageError } from './errors.js';
 
@@ -23,4 +25,26 @@ export function scenarioFrom(value: string, flag = '--scenario'): Scenario {
 /** A flag's file name must end in one of `exts` (e.g. .svg or .png). */
 export function checkExtension(flag: string, value: string | undefined, exts: readonly string[]): void {
   if (value !== undefined && !exts.some((x) => value.toLowerCase().endsWith(x))) throw new UsageError(flag, `expected a file name ending in ${exts.join(' or ')}, got ${value}`);
+}
+
+/** The community a flag names; an unknown id or a bad file is the flag's error. */
+export function communityFrom(value: string, flag = '--community'): Community {
+  try {
+    return loadCommunity(value);
+  } catch (e) {
+    if (e instanceof CommunityError) throw new UsageError(flag, e.message);
+    throw e;
+  }
+}
+
+/** A --config file of hyper-parameter overrides: a JSON object, or the flag's error. */
+export function readOverrides(path: string, flag = '--config'): Record<string, unknown> {
+  if (!existsSync(path)) throw new UsageError(flag, `${path} does not exist`);
+  try {
+    const x: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`expected a JSON object, got ${JSON.stringify(x)}`);
+    return x as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(flag, `${path}: ${(e as Error).message}`);
+  }
 }

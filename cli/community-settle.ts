@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
-import { CommunityError, loadCommunity, type Community } from '../community/community.js';
+import type { Community } from '../community/community.js';
 import type { CommunityRule } from '../community/play.js';
 import { replayBills, settleCommunityDay, type SettleableDay, type Settlement } from '../community/settle.js';
 import { HELD_OUT_SEED, heldOutDay } from '../env/index.js';
 import { chainPath, formatRsc, Ledger } from '../ledger/index.js';
 import { defineCommand, println, type Io } from './command.js';
-import { jsonOption } from './common.js';
-import { UsageError } from './errors.js';
+import { communityFrom, jsonOption } from './common.js';
 import { openLedger } from './ledger.js';
 
 /**
@@ -64,15 +63,6 @@ export function formatSettlement(s: Settlement): string {
   const w = cols.map((c, k) => Math.max(c.length, ...rows.map((r) => r[k].length)));
   const line = (r: string[]) => `  ${r.map((x, k) => (k === 0 ? x.padEnd(w[k]) : x.padStart(w[k]))).join('  ')}`;
   return [head, line(cols), ...rows.map(line)].join('\n');
-}
-
-function communityFrom(value: string): Community {
-  try {
-    return loadCommunity(value);
-  } catch (e) {
-    if (e instanceof CommunityError) throw new UsageError('--community', e.message);
-    throw e;
-  }
 }
 
 /** The rule's day player: one env and one policy per home (community/play.ts), loaded when the command runs. */

@@ -1,22 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineCommand, println } from './command.js';
-import { scenarioFrom, scenarioOption } from './common.js';
+import { readOverrides, scenarioFrom, scenarioOption } from './common.js';
 import { UsageError } from './errors.js';
 
 /** The run folder when --out is not given. */
 export const defaultRunDir = (agent: string, seed: number): string => join('runs', `${agent}-seed${seed}`);
-
-function readOverrides(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new UsageError('--config', `${path} does not exist`);
-  try {
-    const x: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`expected a JSON object, got ${JSON.stringify(x)}`);
-    return x as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError('--config', `${path}: ${(e as Error).message}`);
-  }
-}
 
 export const trainCommand = defineCommand({
   name: 'train',

@@ -5,7 +5,7 @@ import type { CommunityRule } from '../community/play.js';
 import { daySeed, HELD_OUT_SEED } from '../env/index.js';
 import { defineCommand, println, type CommandGroup } from './command.js';
 import { settleCommand } from './community-settle.js';
-import { jsonOption, runSeedOption } from './common.js';
+import { jsonOption, redisOption, runSeedOption, workersOption } from './common.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -89,30 +89,18 @@ const baseline = defineCommand({
     lagrangian: { type: 'boolean', default: false, description: `Compute the Lagrangian dual bound on J* home by home (community/dual.ts) instead of the exact MILP; always on over ${EXACT_HOMES} homes` },
     iterations: { type: 'number', default: 12, integer: true, min: 1, description: 'With the Lagrangian bound: subgradient iterations (each solves every home once)' },
     json: { ...jsonOption, description: 'Print [{ day, seed, method, status, score, dualBound, mipGap, solveSec, feederPeakKw, ownScore, ownFeasible, valueOfCooperation }] (method "lagrangian": bound, iterations, allOptimal, ownScore, ownFeasible, gapPct of the own optima to the bound)' },
+    workers: { ...workersOption, description: 'Worker threads solving the days, one day a job (default: the available cores); the rows are identical for any N, solve times aside' },
+    redis: redisOption,
   },
   async run(a, io) {
     const c = communityFrom(a.community);
-    const { drawCommunityDay } = await import('../community/community.js');
-    const rows: Record<string, unknown>[] = [];
     const lagrangian = a.lagrangian || c.homes.length > EXACT_HOMES;
-    for (let d = a.day; d < a.day + a.days; d++) {
-      const seed = daySeed(a.seed, d);
-      const days = drawCommunityDay(c, seed);
-      const t0 = performance.now();
-      if (lagrangian) {
-        const { lagrangianBound } = await import('../community/dual.js');
-        const b = await lagrangianBound(c, days, { timeLimitSec: a['time-limit'], iterations: a.iterations });
-        rows.push({ day: d, seed, method: 'lagrangian', bound: b.bound, iterations: b.iterations, allOptimal: b.allOptimal, ownScore: b.ownScore, ownFeasible: b.ownFeasible, gapPct: (100 * (b.ownScore - b.bound)) / Math.abs(b.bound), solveSec: (performance.now() - t0) / 1000 });
-        continue;
-      }
-      const { ownOptima, scheduleFlows, solveCommunityDay } = await import('../community/milp.js');
-      const { scoreCommunityDay } = await import('../community/score.js');
-      const m = await solveCommunityDay(c, days, { timeLimitSec: a['time-limit'] });
-      const solveSec = (performance.now() - t0) / 1000;
-      const s = scoreCommunityDay(c, days, scheduleFlows(m.homes.map((h) => h.schedule)));
-      const own = await ownOptima(c, days, { timeLimitSec: a['time-limit'] });
-      rows.push({ day: d, seed, method: 'milp', status: m.status, score: m.score, dualBound: m.dualBound, mipGap: m.mipGap, solveSec, feederPeakKw: s.feederPeakKw, ownScore: own.score, ownFeasible: own.feasible, valueOfCooperation: own.score - m.score });
-    }
+    // Each day is a job (community/jobs.ts): on this thread, the pool (--workers) or Redis (--redis), rows in day order.
+    const { communityJobs, primeCommunity } = await import('../community/jobs.js');
+    const { runJobs } = await import('../evaluation/pool.js');
+    const ref = primeCommunity(c);
+    const jobs = Array.from({ length: a.days }, (_, k) => communityJobs.baseline({ community: ref, day: a.day + k, seed: daySeed(a.seed, a.day + k), timeLimitSec: a['time-limit'], lagrangian, iterations: a.iterations }));
+    const rows: Record<string, unknown>[] = await runJobs(jobs, { workers: a.workers, redis: a.redis });
     if (a.json) return println(io.stdout, JSON.stringify(rows, null, 2));
     println(io.stdout, `${c.id}: ${c.homes.length} homes, feeder ${c.feederKw} kW, market ${c.market}, seed ${a.seed}\n`);
     const n = (x: unknown, d: number) => f(x as number, d);

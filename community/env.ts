@@ -1,4 +1,4 @@
-import { Box, DT, MultiDiscrete, observationLayout, Rng, SLOTS, type Day, type DayLog, type HomeView } from '../env/index.js';
+import { Box, DT, MultiDiscrete, observationLayout, Rng, Slab, SLOTS, type Day, type DayLog, type HomeView } from '../env/index.js';
 import { drawCommunityDay, loadCommunity, type Community } from './community.js';
 import type { CapPolicy } from './caps.js';
 import { COMMUNITY_FEATURES, CommunityCore } from './core.js';
@@ -264,27 +264,6 @@ function newLog(core: CommunityCore, seed: number, days: Day[]): CommunityDayLog
     operatorRewards: f(SLOTS),
     feederExcessKw: f(SLOTS),
   };
-}
-
-/** Fresh arrays without an allocation each (as env/home.ts): views of a large slab, never handed out twice. */
-class Slab<T extends Float32Array | Uint8Array> {
-  private buf: T;
-  private pos = 0;
-  constructor(
-    private readonly make: (n: number) => T,
-    private readonly size = 1 << 16,
-  ) {
-    this.buf = make(size);
-  }
-  take(n: number): T {
-    if (this.pos + n > this.buf.length) {
-      this.buf = this.make(Math.max(this.size, n));
-      this.pos = 0;
-    }
-    const view = this.buf.subarray(this.pos, this.pos + n) as T;
-    this.pos += n;
-    return view;
-  }
 }
 
 /** Make the environment of a community: a shipped id (listCommunities()), a path to a community JSON file, or a parsed Community. */

@@ -270,7 +270,7 @@ function newLog(day: Day, s: Scenario, nComponents: number): DayLog {
  * Fresh arrays without an allocation each: views handed out of a large slab. A view is never
  * handed out twice, so what a caller keeps is never overwritten.
  */
-class Slab<T extends Float32Array | Uint8Array> {
+export class Slab<T extends Float32Array | Uint8Array> {
   private buf: T;
   private pos = 0;
   constructor(

@@ -2,7 +2,8 @@ import { DT, HomeCore, peakTerm, evShortfallTerm, SLOTS, type Day } from '../env
 import { checkCaps, flexShareCaps, type CapPolicy } from './caps.js';
 import type { Community } from './community.js';
 import { clearSlot, newClearing, type Clearing } from './market.js';
-import { marketSlotTerm, operatorTerm, scoreCommunityDay, type CommunityDaySummary } from './score.js';
+import { DaySums } from './day-sums.js';
+import { operatorTerm, scoreCommunityDay, type CommunityDaySummary } from './score.js';
 
 /**
  * # One community day on typed arrays (the env's and the vector form's core)
@@ -84,6 +85,8 @@ export class CommunityCore {
   private readonly appliedThisSlot: Uint8Array;
   private nApplied = 0;
   private readonly maxPrice: number;
+  /** The day's running sums, for the summary (community/day-sums.ts). */
+  private readonly sums: DaySums;
   private readonly flowViews: { importKw: Float64Array[]; exportKw: Float64Array[]; loadKw: Float64Array[]; socKwh: Float64Array[] };
   private readonly capPolicy: CapPolicy;
   private readonly ids: string[];
@@ -119,6 +122,7 @@ export class CommunityCore {
     for (let t = 0; t < SLOTS; t++) if (c.buyPriceKwh[t] > maxPrice) maxPrice = c.buyPriceKwh[t];
     this.maxPrice = maxPrice;
     const rows = (a: Float64Array, len: number) => Array.from({ length: n }, (_, i) => a.subarray(i * len, (i + 1) * len));
+    this.sums = new DaySums(n);
     this.flowViews = { importKw: rows(this.importKw, SLOTS), exportKw: rows(this.exportKw, SLOTS), loadKw: rows(this.loadKw, SLOTS), socKwh: rows(this.socKwh, SLOTS + 1) };
   }
 
@@ -145,6 +149,7 @@ export class CommunityCore {
     this.feederPeakKw = -Infinity;
     this.operatorReward = 0;
     this.rewards.fill(0);
+    this.sums.reset();
     this.violations.fill(0);
     this.appliedThisSlot.fill(0);
     this.nApplied = 0;
@@ -183,6 +188,7 @@ export class CommunityCore {
     }
     const prevPeak = this.feederPeakKw;
     if (g > this.feederPeakKw) this.feederPeakKw = g;
+    this.sums.addFeeder(c, g);
     this.operatorReward = t === 0 ? -operatorTerm(c, this.feederPeakKw) : this.feederPeakKw !== prevPeak ? -(operatorTerm(c, this.feederPeakKw) - operatorTerm(c, prevPeak)) : 0;
     this.buyPrice = cl.buyPrice;
     this.sellPrice = cl.sellPrice;
@@ -209,7 +215,8 @@ export class CommunityCore {
     const h = this.homes[i];
     const s = h.s;
     const k = i * SLOTS + t;
-    let r = -marketSlotTerm(s, h.day, t, paymentEur, this.exportKw[k], this.loadKw[k]);
+    const cl = this.clearing;
+    let r = -this.sums.addHome(i, s, h.day, t, paymentEur, this.importKw[k], this.exportKw[k], this.loadKw[k], cl.boughtP2pKw[i], cl.soldP2pKw[i]);
     const prev = this.prevPeak[i];
     if (t === 0) r -= peakTerm(s, h.day, h.peakKw);
     else if (h.peakKw !== prev) r -= peakTerm(s, h.day, h.peakKw) - peakTerm(s, h.day, prev);
@@ -296,6 +303,13 @@ export class CommunityCore {
 
   /** The summary of the day played (after the last settle), from the flows the core recorded. */
   summary(seed = -1): CommunityDaySummary {
+    // From the running sums: the same numbers as referenceSummary, without clearing the day again.
+    if (this.done) return this.sums.summary(this.c, this.days, (i) => this.socKwh[i * (SLOTS + 1) + SLOTS], (i) => this.homes[i].violations, seed);
+    return this.referenceSummary(seed);
+  }
+
+  /** The summary by scoreCommunityDay (the definition) of the flows recorded. */
+  referenceSummary(seed = -1): CommunityDaySummary {
     const violations = Int32Array.from(this.homes, (h) => h.violations);
     return scoreCommunityDay(this.c, this.days, { ...this.flowViews, violations, seed });
   }

@@ -80,7 +80,7 @@ export interface CommunityFlows {
 }
 
 /** Tolerance of the feeder check, kW (the homes' limit checks use the same). */
-const FEEDER_TOL = 1e-6;
+export const FEEDER_TOL = 1e-6;
 
 /**
  * The part of J_i that slot t adds, apart from the peak: the market payment (€ of the slot) in place
@@ -131,10 +131,7 @@ export function scoreCommunityDay(c: Community, days: readonly Day[], flows: Com
     }
   }
   const homes = c.homes.map((h, i) => homeSummary(h.id, h.scenario, days[i], flows, i, terms[i], bill[i], gridCost[i], bought[i], sold[i]));
-  const operatorCost = operatorTerm(c, peakG);
-  let score = 0;
-  for (const h of homes) score += h.score;
-  return { seed: flows.seed ?? -1, score: score + operatorCost, operatorCost, feederPeakKw: peakG, feederExcessKwh: excess, homes };
+  return finishCommunity(c, homes, peakG, excess, flows.seed ?? -1);
 }
 
 function homeSummary(id: string, s: Scenario, day: Day, f: CommunityFlows, i: number, slotTerms: number, bill: number, gridCost: number, bought: number, sold: number): CommunityHomeSummary {
@@ -153,26 +150,62 @@ function homeSummary(id: string, s: Scenario, day: Day, f: CommunityFlows, i: nu
     if (imp[t] > peakKw) peakKw = imp[t];
   }
   if (s.ev && day.ev && !(f.socKwh[i].length > SLOTS)) throw new Error(`scoreCommunityDay: flows.socKwh[${i}] needs 97 entries (its end SoC is in J), got ${f.socKwh[i].length}`);
-  const shortfallCost = s.ev && day.ev ? evShortfallTerm(s, day, f.socKwh[i][SLOTS]) : 0;
-  const rescoin = rscEnergy + s.rescoin.perKwPeakReduction * Math.max(0, day.referencePeakKw - peakKw);
+  const endSocKwh = s.ev && day.ev ? f.socKwh[i][SLOTS] : NaN;
+  return finishHome(id, s, day, { slotTerms, bill, gridCost, bought, sold, importKwh, exportKwh, fo2, rscEnergy, peakKw, endSocKwh, violations: f.violations ? f.violations[i] : 0 });
+}
+
+/** A home's day summed over its slots (each sum in slot order): what its summary is made of. */
+export interface HomeDaySums {
+  /** Σ_t marketSlotTerm. */
+  slotTerms: number;
+  /** Σ_t payment·Δt, €. */
+  bill: number;
+  gridCost: number;
+  bought: number;
+  sold: number;
+  importKwh: number;
+  exportKwh: number;
+  /** Σ_t w·φ(L − q), €. */
+  fo2: number;
+  /** Σ_t slotRescoin, RSC. */
+  rscEnergy: number;
+  peakKw: number;
+  /** The SoC at the end of the day (read only for a home with an EV), kWh. */
+  endSocKwh: number;
+  violations: number;
+}
+
+/** A home's summary from its day's sums (scoreCommunityDay's, or the core's running sums: community/day-sums.ts). */
+export function finishHome(id: string, s: Scenario, day: Day, m: HomeDaySums): CommunityHomeSummary {
+  const { peakKw, importKwh } = m;
+  const shortfallCost = s.ev && day.ev ? evShortfallTerm(s, day, m.endSocKwh) : 0;
+  const rescoin = m.rscEnergy + s.rescoin.perKwPeakReduction * Math.max(0, day.referencePeakKw - peakKw);
   const meanImport = importKwh / (SLOTS * DT);
   return {
     id,
     seed: day.seed,
-    score: slotTerms + peakTerm(s, day, peakKw) + shortfallCost,
-    cost: bill,
-    gridCost,
+    score: m.slotTerms + peakTerm(s, day, peakKw) + shortfallCost,
+    cost: m.bill,
+    gridCost: m.gridCost,
     peakCost: s.objective.peakEurPerKw * peakKw,
-    fo2Cost: fo2,
+    fo2Cost: m.fo2,
     shortfallCost,
     rescoin,
     rescoinValue: s.rescoin.valueEur * rescoin,
     importKwh,
-    exportKwh,
+    exportKwh: m.exportKwh,
     peakKw,
     par: meanImport > 0 ? peakKw / meanImport : 0,
-    p2pBoughtKwh: bought,
-    p2pSoldKwh: sold,
-    violations: f.violations ? f.violations[i] : 0,
+    p2pBoughtKwh: m.bought,
+    p2pSoldKwh: m.sold,
+    violations: m.violations,
   };
+}
+
+/** The community's summary from its homes' summaries and the feeder's day. */
+export function finishCommunity(c: Community, homes: CommunityHomeSummary[], feederPeakKw: number, feederExcessKwh: number, seed: number): CommunityDaySummary {
+  const operatorCost = operatorTerm(c, feederPeakKw);
+  let score = 0;
+  for (const h of homes) score += h.score;
+  return { seed, score: score + operatorCost, operatorCost, feederPeakKw, feederExcessKwh, homes };
 }

@@ -158,6 +158,17 @@ export function evFloors(ev: EvSpec, d: Pick<EvDay, 'trip' | 'departure' | 'targ
 /** The evening floor's deficit when the car comes back with `socKwh` at slot `arrival` (core.ts). */
 export const evArrivalDeficit = (d: Pick<EvDay, 'floorKwh'>, arrival: number, socKwh: number): number => Math.max(0, d.floorKwh[arrival] - socKwh);
 
+/**
+ * evHeadroom of the scenario, computed once: it depends on the scenario alone, and no code writes
+ * into a Day's arrays, so every drawn day shares it (as days share their PV and base-load profiles).
+ */
+const headrooms = new WeakMap<Scenario, Float64Array>();
+function scenarioHeadroom(s: Scenario, ev: EvSpec): Float64Array {
+  let h = headrooms.get(s);
+  if (!h) headrooms.set(s, (h = evHeadroom(s, ev, s.baseMaxKw)));
+  return h;
+}
+
 function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, rng: Rng): EvDay {
   const h = ev.habits;
   const soc0Kwh = ev.capacityKwh * (h.initialSocFraction.min + (h.initialSocFraction.max - h.initialSocFraction.min) * rng.float());
@@ -166,7 +177,7 @@ function drawEv(s: Scenario, ev: EvSpec, weekend: boolean, rng: Rng): EvDay {
   const zArrival = rng.normal();
   const { arrival: arr, tripKwh } = tripDraw(ev, dep, zArrival, rng.normal(), weekend);
   const targetKwh = h.targetSocFraction * ev.capacityKwh;
-  const headroomKw = evHeadroom(s, ev, s.baseMaxKw);
+  const headroomKw = scenarioHeadroom(s, ev);
   let floorKwh = evFloors(ev, { trip, departure: dep, targetKwh, headroomKw, soc0Kwh });
   // The plan is known at 00:00: a target the contract cannot reach by the departure keeps the car home.
   if (trip && floorKwh[0] > soc0Kwh + 1e-9) {
@@ -196,7 +207,11 @@ export function drawDay(s: Scenario, seed: number, opts: { date?: number } = {})
   const weekend = dayType >= 6;
   const requests = s.appliances.map((_, i) => drawRequest(s, i, weekend, rng));
   const ev = s.ev ? drawEv(s, s.ev, weekend, rng) : null;
-  return completeDay(s, { seed, dayType, weekend, pvDay: date, pvKw: s.pvDays[pvDay], baseKw: s.baseDays[baseDay], requests, ev });
+  // completeDay's Day (same fields, same order), without its spread: drawing days is on the community's hot path.
+  const day: Day = { seed, dayType, weekend, pvDay: date, pvKw: s.pvDays[pvDay], baseKw: s.baseDays[baseDay], requests, ev, meanLoadKw: 0, referencePeakKw: 0 };
+  day.meanLoadKw = meanLoad(s, day);
+  day.referencePeakKw = noManagementPeak(s, day);
+  return day;
 }
 
 /**
@@ -205,14 +220,23 @@ export function drawDay(s: Scenario, seed: number, opts: { date?: number } = {})
  * the bound complete their forecast days with it, as drawDay does.
  */
 export function completeDay(s: Scenario, d: Omit<Day, 'meanLoadKw' | 'referencePeakKw'>): Day {
-  // q of eq. (5): the fixed loads, the requested cycles and the trip's energy at the charger, per hour.
-  let energy = 0;
-  for (let t = 0; t < SLOTS; t++) energy += d.baseKw[t] * DT;
-  for (const r of d.requests) if (r) energy += s.appliances[r.appliance].cycleKw.reduce((a, b) => a + b, 0) * DT;
-  if (d.ev && s.ev) energy += d.ev.tripKwh / s.ev.chargeEfficiency;
-  const day: Day = { ...d, meanLoadKw: energy / (SLOTS * DT), referencePeakKw: 0 };
+  const day: Day = { ...d, meanLoadKw: meanLoad(s, d), referencePeakKw: 0 };
   day.referencePeakKw = noManagementPeak(s, day);
   return day;
+}
+
+/** Each appliance's cycle energy Σ kW (per slot), summed once per scenario. */
+const cycleSums = new WeakMap<Scenario, Float64Array>();
+
+/** q of eq. (5): the fixed loads, the requested cycles and the trip's energy at the charger, per hour. */
+function meanLoad(s: Scenario, d: Omit<Day, 'meanLoadKw' | 'referencePeakKw'>): number {
+  let sums = cycleSums.get(s);
+  if (!sums) cycleSums.set(s, (sums = Float64Array.from(s.appliances, (a) => a.cycleKw.reduce((x, y) => x + y, 0))));
+  let energy = 0;
+  for (let t = 0; t < SLOTS; t++) energy += d.baseKw[t] * DT;
+  for (const r of d.requests) if (r) energy += sums[r.appliance] * DT;
+  if (d.ev && s.ev) energy += d.ev.tripKwh / s.ev.chargeEfficiency;
+  return energy / (SLOTS * DT);
 }
 
 /**
@@ -235,15 +259,20 @@ export function withTrip(s: Scenario, day: Day, arrival: number, tripKwh: number
 }
 
 /** The import peak of the day played with no management (DESIGN.md: the RESCoin peak reference). */
-const referenceCores = new WeakMap<Scenario, HomeCore>();
+const referenceCores = new WeakMap<Scenario, { core: HomeCore; action: Int32Array }>();
 function noManagementPeak(s: Scenario, day: Day): number {
-  let core = referenceCores.get(s);
-  if (!core) referenceCores.set(s, (core = new HomeCore(s)));
+  let ref = referenceCores.get(s);
+  if (!ref) {
+    const core = new HomeCore(s);
+    referenceCores.set(s, (ref = { core, action: new Int32Array(core.nComponents) }));
+  }
+  const { core, action } = ref;
   core.begin(day);
-  const action = new Int32Array(core.nComponents);
-  while (!core.done) {
+  // HomeCore.step without its reward: the peak is the controller's, and the reward is not needed.
+  for (let t = 0; t < SLOTS; t++) {
     noManagementAction(core, action);
-    core.step(action);
+    core.apply(action, 0);
+    if (t < SLOTS - 1) core.sense();
   }
   return core.peakKw;
 }

@@ -1,5 +1,5 @@
 import { ActionCodec } from './codec.js';
-import { compileObservation, featureTable, type FeatureDef } from './features.js';
+import { compileObservation, sharedFeatureTable, type FeatureDef } from './features.js';
 import type { ControlMessage, ControllerSpec } from './manifest.js';
 import { EvController, type EvReadings } from './ev.js';
 import { evReserveKw, LIMIT_TOL, SLOTS, type HomeView } from './view.js';
@@ -143,7 +143,7 @@ export class HomeController implements HomeView {
     this.cycles = apps.map((a) => Float64Array.from(a.cycleKw));
     this.cycleLength = Int32Array.from(apps, (a) => a.cycleKw.length);
     this.nonInterruptible = Uint8Array.from(apps, (a) => (a.kind === 'non-interruptible' ? 1 : 0));
-    const table = featureTable(spec);
+    const table = sharedFeatureTable(spec);
     this.features = table.defs;
     this.write = compileObservation(table.defs, table.appliance);
     this.obsSize = table.defs.length;

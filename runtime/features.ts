@@ -91,6 +91,17 @@ export function compileObservation(defs: readonly FeatureDef[], appliance: Int32
   return w;
 }
 
+/**
+ * featureTable of a spec, built once per spec object: a community of 1,000 homes shares a few specs,
+ * and building a table compiles every feature's reader. The table is never written to.
+ */
+const tables = new WeakMap<ControllerSpec, { defs: FeatureDef[]; appliance: Int32Array }>();
+export function sharedFeatureTable(spec: ControllerSpec): { defs: FeatureDef[]; appliance: Int32Array } {
+  let t = tables.get(spec);
+  if (!t) tables.set(spec, (t = featureTable(spec)));
+  return t;
+}
+
 /** The features of a home in observation order, each with the appliance it reads (-1: none). */
 export function featureTable(spec: ControllerSpec): { defs: FeatureDef[]; appliance: Int32Array } {
   const defs: FeatureDef[] = [...HOME];

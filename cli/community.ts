@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommunityError, loadCommunity, type Community } from '../community/community.js';
+import type { PlayedDay } from '../community/jobs.js';
 import type { CommunityRule } from '../community/play.js';
 import { daySeed, HELD_OUT_SEED } from '../env/index.js';
 import { defineCommand, println, type CommandGroup } from './command.js';
@@ -47,22 +48,26 @@ const simulate = defineCommand({
     days: { type: 'number', default: 3, integer: true, min: 1, description: 'Community days 0 … N−1 of --seed' },
     seed: { ...runSeedOption, description: 'Seed K: day d is the community day drawCommunityDay(c, daySeed(K, d))' },
     json: { ...jsonOption, description: 'Print [{ policy, days: [{ day, seed, score, operatorCost, feederPeakKw, feederExcessKwh, p2pKwh, violations }] }]' },
+    workers: { ...workersOption, description: 'Worker threads playing the days, one rule’s day a job (default: the available cores); the rows are identical for any N' },
+    redis: redisOption,
   },
   check: (a) => void parseRules(a.policy),
   async run(a, io) {
     const c = communityFrom(a.community);
-    const { CommunityEnv, communityPolicies, playCommunityDay } = await import('../community/index.js');
-    const env = new CommunityEnv(c);
-    const out = [];
-    for (const rule of parseRules(a.policy)) {
-      const days = [];
-      for (let d = 0; d < a.days; d++) {
-        const seed = daySeed(a.seed, d);
-        const { summary: s } = await playCommunityDay(env, communityPolicies(c, rule), seed);
-        days.push({ day: d, seed, score: s.score, operatorCost: s.operatorCost, feederPeakKw: s.feederPeakKw, feederExcessKwh: s.feederExcessKwh, p2pKwh: s.homes.reduce((x, h) => x + h.p2pBoughtKwh, 0), violations: s.homes.reduce((x, h) => x + h.violations, 0) });
-      }
-      out.push({ policy: rule, days });
-    }
+    // Each rule's day is a job (community/jobs.ts): on this thread, the pool (--workers) or Redis (--redis).
+    const { communityJobs, primeCommunity } = await import('../community/jobs.js');
+    const { runJobs } = await import('../evaluation/pool.js');
+    const ref = primeCommunity(c);
+    const rules = parseRules(a.policy);
+    const seeds = Array.from({ length: a.days }, (_, d) => daySeed(a.seed, d));
+    const played = await runJobs<PlayedDay>(rules.flatMap((rule) => seeds.map((seed) => communityJobs.play({ community: ref, rule, seed, drawn: true, flows: false }))), { workers: a.workers, redis: a.redis });
+    const out = rules.map((rule, k) => ({
+      policy: rule,
+      days: seeds.map((seed, d) => {
+        const s = played[k * a.days + d].summary;
+        return { day: d, seed, score: s.score, operatorCost: s.operatorCost, feederPeakKw: s.feederPeakKw, feederExcessKwh: s.feederExcessKwh, p2pKwh: s.homes.reduce((x, h) => x + h.p2pBoughtKwh, 0), violations: s.homes.reduce((x, h) => x + h.violations, 0) };
+      }),
+    }));
     if (a.json) return println(io.stdout, JSON.stringify(out, null, 2));
     println(io.stdout, `${c.id}: ${c.homes.length} homes, feeder ${c.feederKw} kW, market ${c.market}, seed ${a.seed}\n`);
     println(io.stdout, `${'policy'.padEnd(10)} ${'day'.padStart(4)} ${'J €'.padStart(9)} ${'operator €'.padStart(10)} ${'feeder peak kW'.padStart(14)} ${'P2P kWh'.padStart(8)} ${'violations'.padStart(10)}`);
@@ -182,6 +187,8 @@ const evaluate = defineCommand({
     homes: { type: 'string', description: 'The policy whose per-home KPI table is printed (default: the first run, else the optimum); report.md has every policy’s' },
     out: { type: 'string', default: 'reports/community', description: 'Report folder: report.json and report.md' },
     json: { ...jsonOption, description: 'Print { policies: [{ name, kind, meanScore, gapPct, violations, days: [{ day, seed, score, … }], community: KPIs, homes: [KPIs] }], optimum, valueOfCooperation }' },
+    workers: { ...workersOption, description: 'Worker threads playing the rules’ days and solving each day’s own optima and community MILP, one job each (default: the available cores; trained runs play here); the report is identical for any N, solve times aside' },
+    redis: redisOption,
   },
   check(a) {
     parseRules(a.policy);
@@ -197,7 +204,7 @@ const evaluate = defineCommand({
     if (a.homes !== undefined && !names.includes(a.homes)) throw new UsageError('--homes', `no policy "${a.homes}" is evaluated; expected one of ${[...new Set(names)].join(', ')}`);
     const { evaluateCommunity } = await import('../community/evaluate.js');
     const { formatReport } = await import('../community/report.js');
-    const r = await evaluateCommunity({ community: c, days: a.days, seed: a.seed, rules, runs: a.runs, timeLimitSec: a['time-limit'], windowHours: a['window-hours'], out: a.out, onDay: (what, d) => void (a.json || println(io.stderr, `${what}: day ${d}`)) });
+    const r = await evaluateCommunity({ community: c, days: a.days, seed: a.seed, rules, runs: a.runs, timeLimitSec: a['time-limit'], windowHours: a['window-hours'], out: a.out, workers: a.workers, redis: a.redis, onDay: (what, d) => void (a.json || println(io.stderr, `${what}: day ${d}`)), onProgress: (done, total) => void (a.json || println(io.stderr, `rules and optimum: ${done}/${total} days`)) });
     if (a.json) {
       const policies = r.policies.map((p) => ({ name: p.name, kind: p.kind, meanScore: p.meanScore, gapPct: p.gapPct, violations: p.violations, days: p.days, community: p.kpis.community, homes: p.kpis.homes.map((k, i) => ({ id: r.homes[i], score: p.homeScores[i], ...k })) }));
       return println(io.stdout, JSON.stringify({ policies, optimum: r.optimum, valueOfCooperation: r.valueOfCooperation }, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));

@@ -4,11 +4,11 @@ import { heldOutDay, HELD_OUT_SEED, type Day, type Policy, type StepInfo } from 
 import { drawCommunityDay, type Community } from './community.js';
 import { CommunityEnv } from './env.js';
 import { communityKpis, valueOfCooperation, type KpiDay, type KpiResult } from './kpi.js';
-import { lagrangianBound } from './dual.js';
-import { ownOptima, scheduleFlows, solveCommunityDay } from './milp.js';
-import { communityPolicies, playCommunityDay, type CommunityRule } from './play.js';
+import { runJobs } from '../evaluation/pool.js';
+import { communityJobs, primeCommunity, reloadableCommunity, type FlowsJson, type OptimumDayResult, type PlayedDay } from './jobs.js';
+import type { CommunityRule } from './play.js';
 import { formatReport } from './report.js';
-import { scoreCommunityDay, type CommunityDaySummary } from './score.js';
+import type { CommunityDaySummary } from './score.js';
 import { loadCommunityRun } from './train.js';
 
 /**
@@ -100,7 +100,14 @@ export interface CommunityEvaluateOptions {
   windowHours?: number;
   /** Writes report.json and report.md here. */
   out?: string;
+  /** Called as each trained run's day is played (the rules and the optimum are jobs: onProgress). */
   onDay?: (what: string, day: number) => void;
+  /** Worker threads for the jobs (default: the available cores; evaluation/pool.ts). */
+  workers?: number;
+  /** redis://host:port: the jobs go through BullMQ (rescoin worker processes them). */
+  redis?: string;
+  /** Jobs done of total, as they finish. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** One day with policies that read the whole community observation (learned ones). */
@@ -160,18 +167,21 @@ export async function evaluateCommunity(o: CommunityEvaluateOptions): Promise<Co
   const seeds = Array.from({ length: o.days }, (_, d) => heldOutDay(d, seed));
   const days = seeds.map((s) => drawCommunityDay(c, s));
   const env = new CommunityEnv(c);
-  const played: Played[] = [];
+  const exact = c.homes.length <= EXACT_HOMES;
   const rules = ['asap' as const, ...o.rules.filter((r) => r !== 'asap')];
-  for (const rule of rules) {
-    const p: Played = { name: rule, kind: 'rule', rows: [], logs: [] };
-    for (let d = 0; d < o.days; d++) {
-      o.onDay?.(rule, d);
-      const r = await playCommunityDay(env, communityPolicies(c, rule), days[d]);
-      p.rows.push(dayRow(d, seeds[d], r.summary));
-      p.logs.push(r.log);
-    }
-    played.push(p);
-  }
+  // The rules' days and each day's own optima and J* (or bound) are jobs (community/jobs.ts): on this
+  // thread, the pool or Redis; a community made in code, which no other thread can load, stays here.
+  const ref = primeCommunity(c);
+  const elsewhere = reloadableCommunity(c);
+  if (!elsewhere && o.redis) throw new Error(`community ${c.id} was made or changed in code: a rescoin worker could not load it from ${ref.ref}`);
+  const playJobs = rules.flatMap((rule) => seeds.map((s) => communityJobs.play({ community: ref, rule, seed: s, drawn: false, flows: true })));
+  const refJobs = seeds.map((s) => communityJobs.optimum({ community: ref, seed: s, timeLimitSec, exact }));
+  const results = await runJobs<unknown>([...playJobs, ...refJobs], { workers: elsewhere ? o.workers : 1, redis: o.redis, onProgress: o.onProgress });
+  const kpiDay = (d: number, flows: FlowsJson[] | null): KpiDay => ({ days: days[d], homes: flows! });
+  const played: Played[] = rules.map((rule, k) => {
+    const plays = results.slice(k * o.days, (k + 1) * o.days) as PlayedDay[];
+    return { name: rule, kind: 'rule', rows: plays.map((p, d) => dayRow(d, seeds[d], p.summary)), logs: plays.map((p, d) => kpiDay(d, p.flows)) };
+  });
   for (const [k, path] of o.runs.entries()) {
     const name = o.runNames?.[k] ?? path.split(/[\\/]/).filter(Boolean).at(-1) ?? path;
     const run = await loadCommunityRun(path, c, name);
@@ -191,27 +201,18 @@ export async function evaluateCommunity(o: CommunityEvaluateOptions): Promise<Co
   const own: Played = { name: 'own-optima', kind: 'own-optima', rows: [], logs: [] };
   const opt: Played = { name: 'optimum', kind: 'optimum', rows: [], logs: [] };
   const optimum: OptimumDay[] = [];
-  const exact = c.homes.length <= EXACT_HOMES;
-  for (let d = 0; d < o.days; d++) {
-    o.onDay?.(exact ? 'milp' : 'lagrangian bound', d);
-    const o2 = await ownOptima(c, days[d], { timeLimitSec });
-    own.rows.push(dayRow(d, seeds[d], o2.summary));
-    own.logs.push({ days: days[d], homes: o2.homes.map((h) => h.schedule) });
-    const t0 = performance.now();
-    if (!exact) {
-      const b = await lagrangianBound(c, days[d], { timeLimitSec });
-      const solveSec = (performance.now() - t0) / 1000;
-      optimum.push({ day: d, method: 'lagrangian', status: b.allOptimal ? 'bound' : 'bound (home solves unproven)', referenceEur: b.bound, mipGap: NaN, solveSec, valueOfCooperation: NaN, ownFeasible: o2.feasible });
-      continue;
+  (results.slice(playJobs.length) as OptimumDayResult[]).forEach((r, d) => {
+    own.rows.push(dayRow(d, seeds[d], r.own.summary));
+    own.logs.push(kpiDay(d, r.own.flows));
+    if (r.bound) {
+      optimum.push({ day: d, method: 'lagrangian', status: r.bound.allOptimal ? 'bound' : 'bound (home solves unproven)', referenceEur: r.bound.bound, mipGap: NaN, solveSec: r.solveSec, valueOfCooperation: NaN, ownFeasible: r.own.feasible });
+      return;
     }
-    const m = await solveCommunityDay(c, days[d], { timeLimitSec });
-    const solveSec = (performance.now() - t0) / 1000;
-    const flows = scheduleFlows(m.homes.map((h) => h.schedule));
-    const s = scoreCommunityDay(c, days[d], { ...flows, seed: seeds[d] });
-    opt.rows.push(dayRow(d, seeds[d], s));
-    opt.logs.push({ days: days[d], homes: m.homes.map((h) => h.schedule) });
-    optimum.push({ day: d, method: 'milp', status: m.status, referenceEur: s.score, mipGap: m.mipGap, solveSec, valueOfCooperation: valueOfCooperation(o2.score, s.score), ownFeasible: o2.feasible });
-  }
+    const m = r.optimum!;
+    opt.rows.push(dayRow(d, seeds[d], m.summary));
+    opt.logs.push(kpiDay(d, m.flows));
+    optimum.push({ day: d, method: 'milp', status: m.status, referenceEur: m.summary.score, mipGap: m.mipGap, solveSec: r.solveSec, valueOfCooperation: valueOfCooperation(r.own.score, m.summary.score), ownFeasible: r.own.feasible });
+  });
   played.push(own);
   if (exact) played.push(opt);
   const jStar = optimum.map((x) => x.referenceEur);

@@ -4,12 +4,15 @@ import { dataDir } from '../env/index.js';
 import type { Job, JobHandler } from '../evaluation/jobs.js';
 import { drawCommunityDay, loadCommunity, type Community } from './community.js';
 import { lagrangianBound } from './dual.js';
+import { CommunityEnv } from './env.js';
+import type { HomeFlows } from './kpi.js';
 import { ownOptima, scheduleFlows, solveCommunityDay } from './milp.js';
+import { communityPolicies, playCommunityDay, type CommunityRule } from './play.js';
 import { communityHash } from './run.js';
-import { scoreCommunityDay } from './score.js';
+import { scoreCommunityDay, type CommunityDaySummary } from './score.js';
 
 /**
- * The per-day work of `rescoin community baseline` as jobs (evaluation/jobs.ts): JSON in, JSON
+ * The per-day work of `rescoin community baseline`, `simulate` and `evaluate` as jobs (evaluation/jobs.ts): JSON in, JSON
  * out, each a pure function of its input, so that a pool thread or a `rescoin worker` returns what
  * this thread would (docs/scale.md). A job names its community by id or absolute path and content
  * hash, never carries the parsed object: a thread loads it once and keeps it for its next jobs.
@@ -35,14 +38,23 @@ export function communityRef(c: Community): CommunityRef {
   return { ref: builtIn || c.origin === null ? c.id : c.origin, id: c.id, hash: communityHash(c) };
 }
 
+interface Loaded {
+  community: Community;
+  /** The env the rules play in, made at the first play (reset at the start of each day). */
+  env?: CommunityEnv;
+}
+
 /** Per thread: the communities loaded, by ref and hash. */
-const cache = new Map<string, Community>();
+const cache = new Map<string, Loaded>();
 const key = (r: CommunityRef) => `${r.ref}#${r.hash}`;
 
-/** Put a loaded community in this thread's cache, so that jobs run here do not load it again. */
+/**
+ * Put a loaded community in this thread's cache, so that jobs run here do not load it again (and a
+ * community made in code, which no other thread could load, is found here).
+ */
 export function primeCommunity(c: Community): CommunityRef {
   const r = communityRef(c);
-  if (!cache.has(key(r))) cache.set(key(r), c);
+  if (!cache.has(key(r))) cache.set(key(r), { community: c });
   return r;
 }
 
@@ -55,15 +67,18 @@ export function reloadableCommunity(c: Community): boolean {
   }
 }
 
-function loaded(r: CommunityRef): Community {
+function loadedEntry(r: CommunityRef): Loaded {
   const hit = cache.get(key(r));
   if (hit) return hit;
   const c = loadCommunity(r.ref);
   const h = communityHash(c);
   if (h !== r.hash) throw new Error(`community ${r.ref} has changed since the job was made: hash ${h}, expected ${r.hash}`);
-  cache.set(key(r), c);
-  return c;
+  const l = { community: c };
+  cache.set(key(r), l);
+  return l;
 }
+
+const loaded = (r: CommunityRef): Community => loadedEntry(r).community;
 
 export interface BaselineDayInput {
   community: CommunityRef;
@@ -139,6 +154,78 @@ export const communityBaselineDay: JobHandler<BaselineDayInput, BaselineDayRow> 
   };
 };
 
+/** A home's flows as a job returns them (plain arrays: a result crosses threads and Redis as JSON). */
+export interface FlowsJson {
+  importKw: number[];
+  exportKw: number[];
+  loadKw: number[];
+}
+
+const flowsOf = (homes: readonly HomeFlows[]): FlowsJson[] => homes.map((h) => ({ importKw: Array.from(h.importKw), exportKw: Array.from(h.exportKw), loadKw: Array.from(h.loadKw) }));
+
+/** A community day played or solved: its score and each home's flows (the KPIs read them), when asked for. */
+export interface PlayedDay {
+  summary: CommunityDaySummary;
+  flows: FlowsJson[] | null;
+}
+
+export interface PlayDayInput {
+  community: CommunityRef;
+  rule: CommunityRule;
+  seed: number;
+  /** true: the env draws the day from the seed (simulate); false: it is given the days drawn from it (evaluate: summary.seed is −1). */
+  drawn: boolean;
+  /** Also return each home's flows. */
+  flows: boolean;
+}
+
+/** One community day played with a rule (every home its rule, fitted to its cap). */
+export const communityPlayDay: JobHandler<PlayDayInput, PlayedDay> = async (input) => {
+  const l = loadedEntry(input.community);
+  const c = l.community;
+  l.env ??= new CommunityEnv(c);
+  const r = await playCommunityDay(l.env, communityPolicies(c, input.rule), input.drawn ? input.seed : drawCommunityDay(c, input.seed));
+  return { summary: r.summary, flows: input.flows ? flowsOf(r.log.homes) : null };
+};
+
+export interface OptimumDayInput {
+  community: CommunityRef;
+  seed: number;
+  timeLimitSec: number;
+  /** The exact community MILP; else the Lagrangian bound (over EXACT_HOMES homes). */
+  exact: boolean;
+}
+
+export interface OptimumDayResult {
+  /** The homes' own optima played together, and whether they held the feeder. */
+  own: PlayedDay & { score: number; feasible: boolean };
+  /** The community MILP's day (exact), scored with the day seed. */
+  optimum: (PlayedDay & { status: string; mipGap: number }) | null;
+  /** The Lagrangian bound (not exact). */
+  bound: { bound: number; allOptimal: boolean } | null;
+  /** Seconds of the MILP or of the bound (a timing field). */
+  solveSec: number;
+}
+
+/** `rescoin community evaluate`'s reference of a held-out day: the own optima together, and J* or the bound on it. */
+export const communityOptimumDay: JobHandler<OptimumDayInput, OptimumDayResult> = async (input) => {
+  const c = loaded(input.community);
+  const days = drawCommunityDay(c, input.seed);
+  const timeLimitSec = input.timeLimitSec;
+  const o = await ownOptima(c, days, { timeLimitSec });
+  const own = { summary: o.summary, flows: flowsOf(o.homes.map((h) => h.schedule)), score: o.score, feasible: o.feasible };
+  const t0 = performance.now();
+  if (!input.exact) {
+    const b = await lagrangianBound(c, days, { timeLimitSec });
+    return { own, optimum: null, bound: { bound: b.bound, allOptimal: b.allOptimal }, solveSec: (performance.now() - t0) / 1000 };
+  }
+  const m = await solveCommunityDay(c, days, { timeLimitSec });
+  const solveSec = (performance.now() - t0) / 1000;
+  const schedules = m.homes.map((h) => h.schedule);
+  const summary = scoreCommunityDay(c, days, { ...scheduleFlows(schedules), seed: input.seed });
+  return { own, optimum: { summary, flows: flowsOf(schedules), status: m.status, mipGap: m.mipGap }, bound: null, solveSec };
+};
+
 /**
  * The jobs of this module. Their ids are deterministic and name what they compute: the community,
  * the kind, the day seed and a digest of the whole input (community hash, time limit, method), so
@@ -153,4 +240,6 @@ export const communityJobs = {
     fn: 'communityBaselineDay',
     input,
   }),
+  play: (input: PlayDayInput): Job<PlayDayInput> => ({ id: `${input.community.id}-play-${input.rule}-${input.seed}-${digest(input)}`, module: MODULE, fn: 'communityPlayDay', input }),
+  optimum: (input: OptimumDayInput): Job<OptimumDayInput> => ({ id: `${input.community.id}-optimum-${input.seed}-${digest(input)}`, module: MODULE, fn: 'communityOptimumDay', input }),
 };

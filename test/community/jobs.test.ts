@@ -5,16 +5,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drawCommunityDay, loadCommunity } from '../../community/community.js';
 import { communityJobs, communityRef, type BaselineDayInput, type MilpDayRow } from '../../community/jobs.js';
+import { evaluateCommunity } from '../../community/evaluate.js';
 import { solveCommunityDay } from '../../community/milp.js';
 import { daySeed, loadScenario } from '../../env/index.js';
 import { executeJob } from '../../evaluation/jobs.js';
 import { BIN, skipQueueTests, startRedis, startWorker, stopAll, tempDir, type TestRedis } from '../evaluation/queue-redis.js';
 
 /**
- * The community baseline's days as jobs (community/jobs.ts, issue 16): the job of a day returns the
+ * The community commands' days as jobs (community/jobs.ts, issue 16): the job of a day returns the
  * row the command printed for it before, its id is a function of its input, and `rescoin community
- * baseline --days` prints the same rows with one thread, two pool threads and a `rescoin worker`
- * through Redis. The commands are the build in dist/ (`npm run build`). The community is three small
+ * baseline --days`, `evaluate` and `simulate` print the same with one thread, two pool threads and a
+ * `rescoin worker` through Redis. The commands are the build in dist/ (`npm run build`). The community is three small
  * homes written here (as test/community/cli.test.ts's), whose MILP is proven optimal in about a second.
  */
 
@@ -70,6 +71,41 @@ describe('rescoin community baseline --days --workers', () => {
   }, 60_000);
 });
 
+/** A report.json without its timing field (each day's solveSec), and report.md without the column of solve seconds. */
+function reportOf(out: string) {
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { optimum: { solveSec?: number }[]; policies: { name: string }[] };
+  for (const o of report.optimum) delete o.solveSec;
+  const md = readFileSync(join(out, 'report.md'), 'utf8').replace(/^(\| \d+ \| milp \|(?: [^|]* \|){3}) [0-9.]+ \|/gm, '$1 - |');
+  return { report, md };
+}
+const evaluateArgs = (out: string) => ['community', 'evaluate', '--community', file, '--days', '2', '--time-limit', '20', '--policy', 'precharge,mpc', '--out', out, '--json'];
+const simulateArgs = ['community', 'simulate', '--community', file, '--days', '2', '--policy', 'asap,mpc', '--json'];
+
+describe('rescoin community evaluate and simulate --workers', () => {
+  it('evaluate writes the same report with 1 and 2 workers (solve times aside)', () => {
+    cli(dir, ...evaluateArgs(join(dir, 'ev1')), '--workers', '1');
+    cli(dir, ...evaluateArgs(join(dir, 'ev2')), '--workers', '2');
+    const one = reportOf(join(dir, 'ev1'));
+    expect(one.report.policies.map((p) => p.name)).toEqual(['asap', 'precharge', 'mpc', 'own-optima', 'optimum']);
+    expect(one.md).toContain('| 1 | milp | optimal |');
+    expect(reportOf(join(dir, 'ev2'))).toEqual(one);
+  }, 90_000);
+
+  it('simulate prints the same days with 1 and 2 workers', () => {
+    const one = cli(dir, ...simulateArgs, '--workers', '1');
+    expect(JSON.parse(one).map((p: { policy: string; days: { day: number }[] }) => [p.policy, p.days.map((d) => d.day)])).toEqual([['asap', [0, 1]], ['mpc', [0, 1]]]);
+    expect(cli(dir, ...simulateArgs, '--workers', '2')).toBe(one);
+  }, 60_000);
+
+  it('a community made in code is evaluated on this thread, and refused for Redis', async () => {
+    const inCode = { ...c, origin: null };
+    const r = await evaluateCommunity({ community: inCode, days: 1, rules: ['asap'], runs: [], timeLimitSec: 20, workers: 2 });
+    expect(r.policies.map((p) => p.name)).toEqual(['asap', 'own-optima', 'optimum']);
+    expect(r.optimum[0].status).toBe('optimal');
+    await expect(evaluateCommunity({ community: inCode, days: 1, rules: ['asap'], runs: [], redis: 'redis://127.0.0.1:1' })).rejects.toThrow('community tiny-three was made or changed in code: a rescoin worker could not load it');
+  }, 60_000);
+});
+
 describe.skipIf(skipQueueTests)('rescoin community baseline --redis', () => {
   let redis: TestRedis;
   let tmp: string;
@@ -88,4 +124,11 @@ describe.skipIf(skipQueueTests)('rescoin community baseline --redis', () => {
     const seeds = ids.filter((id) => id.startsWith('tiny-three-baseline-')).map((id) => Number(id.split('-')[3]));
     expect(seeds.sort()).toEqual([daySeed(1, 0), daySeed(1, 1)].sort());
   }, 90_000);
+
+  it('evaluate and simulate write through Redis what they write on one thread (solve times aside)', () => {
+    cli(tmp, ...evaluateArgs(join(tmp, 'one')), '--workers', '1');
+    cli(tmp, ...evaluateArgs(join(tmp, 'redis')), '--redis', redis.url);
+    expect(reportOf(join(tmp, 'redis'))).toEqual(reportOf(join(tmp, 'one')));
+    expect(cli(tmp, ...simulateArgs, '--redis', redis.url)).toBe(cli(tmp, ...simulateArgs, '--workers', '1'));
+  }, 120_000);
 });

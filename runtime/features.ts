@@ -82,12 +82,17 @@ const PEAK = f('peak', 'kW', 'running import peak ÷ contract', 'h.peakKw / h.co
 type Writer = (h: HomeController, out: Float32Array, o: number) => void;
 /** Compiled writers by source: the homes of a vector env share one function, optimised once. */
 const writers = new Map<string, Writer>();
+const byTable = new WeakMap<readonly FeatureDef[], { appliance: Int32Array; writer: Writer }>();
 
 /** One function writing every feature of a table into out[o …], in order. */
 export function compileObservation(defs: readonly FeatureDef[], appliance: Int32Array): Writer {
+  // A shared table (sharedFeatureTable) comes back with the same arrays: skip building its source again.
+  const known = byTable.get(defs);
+  if (known && known.appliance === appliance) return known.writer;
   const body = defs.map((d, k) => `{ const i = ${appliance[k]}; out[o + ${k}] = ${d.expr}; }`).join('\n');
   let w = writers.get(body);
   if (!w) writers.set(body, (w = new Function('evRate', `return function writeObservation(h, out, o) {\n${body}\n};`)(evRate) as Writer));
+  byTable.set(defs, { appliance, writer: w });
   return w;
 }
 

@@ -46,7 +46,11 @@ describe('community bit identity (hashes taken before the speed work)', () => {
       bytes(h, v.operatorRewards);
       bytes(h, v.terminated);
       for (const x of v.summaries) if (x) h.update(json(x));
-      for (const x of v.communitySummaries) if (x) (h.update(json(x)), ended++);
+      for (const x of v.communitySummaries) {
+        if (!x) continue;
+        h.update(json(x));
+        ended++;
+      }
     }
     expect(ended).toBe(6);
     expect(h.digest('hex')).toBe('57176261abe3aa257048b320f72d6dffdc9665d108fe619c07426c11a361ec80');

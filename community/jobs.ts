@@ -12,10 +12,11 @@ import { communityHash } from './run.js';
 import { scoreCommunityDay, type CommunityDaySummary } from './score.js';
 
 /**
- * The per-day work of `rescoin community baseline`, `simulate` and `evaluate` as jobs (evaluation/jobs.ts): JSON in, JSON
- * out, each a pure function of its input, so that a pool thread or a `rescoin worker` returns what
- * this thread would (docs/scale.md). A job names its community by id or absolute path and content
- * hash, never carries the parsed object: a thread loads it once and keeps it for its next jobs.
+ * The per-day work of `rescoin community baseline`, `simulate` and `evaluate` as jobs
+ * (evaluation/jobs.ts): JSON in, JSON out, each a pure function of its input, so that a pool thread
+ * or a `rescoin worker` returns what this thread would (docs/scale.md). A job names its community by
+ * id or absolute path and content hash, never carries the parsed object: a thread loads it once and
+ * keeps it for its next jobs.
  */
 
 /** This module as a job names it (relative to the compiled root). */

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CommunityError, loadCommunity, type Community } from '../community/community.js';
 import type { PlayedDay } from '../community/jobs.js';
 import type { CommunityRule } from '../community/play.js';
 import { daySeed, HELD_OUT_SEED } from '../env/index.js';
 import { defineCommand, println, type CommandGroup } from './command.js';
 import { settleCommand } from './community-settle.js';
-import { jsonOption, redisOption, runSeedOption, workersOption } from './common.js';
+import { communityFrom, jsonOption, readOverrides, redisOption, runSeedOption, workersOption } from './common.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -20,15 +19,6 @@ const RULES = ['asap', 'cheapest', 'precharge', 'mpc'] as const satisfies readon
 /** Training days when --episodes is not given, measured to fit the issue's 10-minute end to end (docs/community.md, "Agents"). */
 // Q-learning's tables grow with the days: 200 days write about 22 MB per home (qtable.json, twice: model/ and checkpoint/).
 export const DEFAULT_EPISODES = { dqn: 150, qlearning: 200 } as const;
-
-function communityFrom(value: string): Community {
-  try {
-    return loadCommunity(value);
-  } catch (e) {
-    if (e instanceof CommunityError) throw new UsageError('--community', e.message);
-    throw e;
-  }
-}
 
 function parseRules(value: string, flag = '--policy'): CommunityRule[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -119,17 +109,6 @@ const baseline = defineCommand({
       println(io.stdout, `${String(r.day).padStart(4)} ${String(r.status).padEnd(10)} ${n(r.score, 4).padStart(9)} ${(r.mipGap as number).toExponential(1).padStart(8)} ${n(r.solveSec, 1).padStart(8)} ${n(r.feederPeakKw, 2).padStart(14)} ${n(r.ownScore, 4).padStart(14)} ${n(r.valueOfCooperation, 4).padStart(22)}${r.ownFeasible ? '' : '  (own optima break the feeder)'}`);
   },
 });
-
-function readOverrides(path: string): Record<string, unknown> {
-  if (!existsSync(path)) throw new UsageError('--config', `${path} does not exist`);
-  try {
-    const x: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error(`expected a JSON object, got ${JSON.stringify(x)}`);
-    return x as Record<string, unknown>;
-  } catch (e) {
-    throw new UsageError('--config', `${path}: ${(e as Error).message}`);
-  }
-}
 
 const train = defineCommand({
   name: 'train',

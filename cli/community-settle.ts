@@ -10,7 +10,7 @@ import { openLedger } from './ledger.js';
 
 /**
  * `rescoin community settle`: play held-out community days with a rule and settle each one on the
- * ledger as a block (community/settle.ts; docs/community.md, Settlement). Afterwards the chain is
+ * ledger as a block (community/settle.ts; docs/community-settlement.md). Afterwards the chain is
  * read back (replayBills) and checked against the bills, and the user is told to verify it.
  */
 

@@ -9,14 +9,14 @@ import { communityFrom, jsonOption, readOverrides, redisOption, runSeedOption, w
 import { UsageError } from './errors.js';
 
 /**
- * `rescoin community …`: the neighbourhood from the command line (docs/community.md, "Command
+ * `rescoin community …`: the neighbourhood from the command line (docs/community-agents.md, "Command
  * line"). The community modules are imported when a command runs, so `rescoin --help` stays fast.
  */
 
 const community = { type: 'string', default: 'citylearn-9', description: 'Community id (data/communities/) or path to a community JSON' } as const;
 // Spelt out rather than imported: play.ts loads the baselines (see cli/community-settle.ts).
 const RULES = ['asap', 'cheapest', 'precharge', 'mpc'] as const satisfies readonly CommunityRule[];
-/** Training days when --episodes is not given, measured to fit the issue's 10-minute end to end (docs/community.md, "Agents"). */
+/** Training days when --episodes is not given, measured to fit the issue's 10-minute end to end (docs/community-agents.md). */
 // Q-learning's tables grow with the days: 200 days write about 22 MB per home (qtable.json, twice: model/ and checkpoint/).
 export const DEFAULT_EPISODES = { dqn: 150, qlearning: 200 } as const;
 

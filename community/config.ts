@@ -19,7 +19,7 @@ import { dqnConfig, qlearningConfig, type DqnConfig, type QLearningConfig } from
  *   from the greedy policy's own states;
  * - hidden [64, 64] and trainFrequency 8: a community day of 9 homes is 864 transitions, and the
  *   single home's [128, 128] every 4 steps cost about 2.5 s of CPU per day here (216 updates),
- *   about 1 s with these, so the default 150 days fit the budget (docs/community.md, "Agents").
+ *   about 1 s with these, so the default 150 days fit the budget (docs/community-agents.md).
  */
 export const communityDqnDefaults: Partial<DqnConfig> = {
   teacher: 'none',

@@ -2,7 +2,7 @@ import { DT, SLOTS } from '../env/index.js';
 import { clearSlot, MECHANISMS, newClearing, type Mechanism } from './market.js';
 
 /**
- * # KPIs of a neighbourhood (docs/community.md, "KPIs")
+ * # KPIs of a neighbourhood (docs/community-agents.md, "KPIs")
  *
  * Pure functions of played community days: each home's flows (import, export, consumption) and
  * its PV; everything else (the feeder flow, the clearing of every market) is recomputed here, so a

@@ -2,7 +2,7 @@ import { DT, SLOTS } from '../env/index.js';
 import { MICRO_PER_RSC, toMicroRsc } from '../ledger/index.js';
 
 /**
- * The arithmetic of settling a community day on the ledger (docs/community.md, Settlement), pure:
+ * The arithmetic of settling a community day on the ledger (docs/community-settlement.md), pure:
  * each home's bill split into its grid part and its internal part, the internal parts in µRSC
  * rounded so that they sum to exactly 0, and the pairwise transfers from net payers to net
  * receivers. community/settle.ts turns the result into signed transactions.

@@ -4,7 +4,7 @@ import type { Community } from './community.js';
 import { billParts, internalMicroRsc, microRscToEur, pairwiseTransfers, type MarketFlows } from './settle-plan.js';
 
 /**
- * # Settling community days on the ledger (docs/community.md, Settlement)
+ * # Settling community days on the ledger (docs/community-settlement.md)
  *
  * One community day is one block, written by the operator:
  * 1. `account` registrations of the homes not on the ledger yet (account name = home id; the key

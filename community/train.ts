@@ -7,7 +7,7 @@ import { checkObservations, codecsOf, createLearners, learnedPolicies, loadLearn
 import { communityHash, COMMUNITY_RUN_FORMAT, CommunityRunDir, type CommunityAlgorithm, type CommunityRunConfig } from './run.js';
 
 /**
- * # Training the neighbourhood's agents (`rescoin community train`; docs/community.md, "Agents")
+ * # Training the neighbourhood's agents (`rescoin community train`; docs/community-agents.md)
  *
  * One episode is one community day: episode e plays the community day drawn from
  * trainingDay(seed, e) (env/days.ts; evaluation plays heldOutDay). Each slot, every home's learner

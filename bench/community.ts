@@ -147,8 +147,9 @@ for (const homes of SIZES) {
   results.push({ homes, feederKw: c.feederKw, envHomeStepsPerSec: env, vectorHomeStepsPerSec: vector, coreHomeStepsPerSec: core, clearSlotHomesPerSec: clear, homeDayDrawsPerSec: draws, violations });
 }
 // One home's day draw alone, to compare with the community's draw per home.
+const singleScenario = benchCommunity(10).homes[0].scenario;
 const single = timeIt(() => {
-  const s = benchCommunity(10).homes[0].scenario;
+  const s = singleScenario;
   for (let d = 0; d < 2000; d++) drawDay(s, daySeed(9, d));
   return 2000;
 });

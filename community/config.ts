@@ -55,6 +55,21 @@ export const communityTrainConfig = z.object({
    * homes of the learned rewards is the community's −J. false: each home's own reward only.
    */
   operatorShare: z.boolean().default(true),
+  /**
+   * The shared DQN's teacher (DQfD, Hester et al. 2018): 'precharge' plays the pre-charge rule
+   * (community/play.ts, fitted to each home's cap; µs per decision, where the MPC costs about 7 s
+   * a 9-home day) on the first `teacherEpisodes` days and stores each home's (observation, flat
+   * mask, rule's flat action) as a label; the network learns TD plus imitationWeight × the large
+   * margin loss on the kept labels (agents/dqfd.ts), and plays ε-greedy after those days (ε starts
+   * at 0.2). Q-learning ignores it. The dqn block's own `teacher` (the single home's MPC) is unused here.
+   * The default: on citylearn-9 (150 days, seeds 1–3) it took the gap to J* from 64.9 / 86.4 % to
+   * 49.7 / 43.8 / 43.4 %, for about 1.5× the training CPU (two batches per update; docs/community-agents.md).
+   */
+  teacher: z.enum(['none', 'precharge']).default('precharge'),
+  /** Days the rule plays and labels (the first ones); at least 1 with a teacher. */
+  teacherEpisodes: z.number().int().min(1).default(40),
+  /** Weight of the margin loss on the labels per update (TD's is dqn.tdWeight). */
+  imitationWeight: z.number().min(0).default(1),
 });
 
 export type CommunityTrainConfig = z.output<typeof communityTrainConfig>;

@@ -51,6 +51,8 @@ export interface Learners {
   actHome(i: number, obs: Float32Array, mask: Uint8Array): number;
   /** Learn home i's transition; the loss of the update it ran, else null. */
   learn(i: number, t: Transition): number | null;
+  /** Store home i's teacher label (the shared DQN with a teacher only). */
+  learnDemo(i: number, obs: Float32Array, mask: Uint8Array, action: number): void;
   endEpisode(): void;
   save(dir: string, policyOnly: boolean): Promise<void>;
   dispose(): void;
@@ -118,6 +120,9 @@ class SharedDqn implements Learners {
   learn(i: number, t: Transition): number | null {
     return this.agent.learn({ ...t, stream: i });
   }
+  learnDemo(_i: number, obs: Float32Array, mask: Uint8Array, action: number): void {
+    this.agent.learnDemo(obs, mask, action);
+  }
   endEpisode(): void {
     this.agent.endEpisode();
   }
@@ -162,6 +167,9 @@ class PerHomeQ implements Learners {
   learn(i: number, t: Transition): number | null {
     return this.agents[i].learn({ ...t, stream: 0 });
   }
+  learnDemo(): void {
+    throw new Error('community Q-learning has no teacher: the teacher is the shared DQN\'s');
+  }
   endEpisode(): void {
     for (const a of this.agents) a.endEpisode();
   }
@@ -187,7 +195,9 @@ export async function createLearners(c: Community, algorithm: CommunityAlgorithm
   await initBackend('auto');
   const { DqnAgent } = await import('../agents/dqn.js');
   const obsSize = envObsSize(c) + (config.descriptor ? DESCRIPTOR_FEATURES.length : 0);
-  const agent = new DqnAgent({ obsSize, nActions: nActions[0], config: config.dqn, seed, totalSteps: totalEpisodes * 96 * c.homes.length });
+  // The agent's `teacher` only switches its label store and DQfD update on (agents/dqn.ts); the labels come from the community trainer.
+  const dqn = config.teacher === 'none' ? config.dqn : { ...config.dqn, teacher: 'mpc' as const, teacherEpisodes: config.teacherEpisodes, imitationWeight: config.imitationWeight };
+  const agent = new DqnAgent({ obsSize, nActions: nActions[0], config: dqn, seed, totalSteps: totalEpisodes * 96 * c.homes.length });
   return new SharedDqn(agent, envObsSize(c), nActions);
 }
 

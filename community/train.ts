@@ -1,9 +1,10 @@
-import { SLOTS, trainingDay, type Policy } from '../env/index.js';
+import { SLOTS, trainingDay, type Policy, type StepInfo } from '../env/index.js';
 import type { ActionCodec } from '../runtime/index.js';
 import type { Community } from './community.js';
 import { resolveCommunityConfig, type CommunityTrainConfig } from './config.js';
 import { CommunityEnv, type CommunityInfo } from './env.js';
 import { checkObservations, codecsOf, createLearners, learnedPolicies, loadLearners, maskOffsets, writeObs, type Learners } from './learners.js';
+import { communityPolicies } from './play.js';
 import { communityHash, COMMUNITY_RUN_FORMAT, CommunityRunDir, type CommunityAlgorithm, type CommunityRunConfig } from './run.js';
 
 /**
@@ -109,6 +110,29 @@ function gather(c: Community, codecs: readonly ActionCodec[], learners: Learners
   });
 }
 
+/** What a home's rule sees: the single-home fields of its CommunityInfo. */
+const homeInfo = (info: CommunityInfo): StepInfo => ({ slot: info.slot, actionMask: info.actionMask, violations: info.violations, home: info.home });
+
+/**
+ * The teacher's slot: each home's rule acts on its own observation prefix (its action goes to
+ * the env in `actions`), and its flat action is home i's label on the learner observation and
+ * flat mask, kept only where the mask allows it (a forced charge over the cap, left to the
+ * controller's fallback, is no label). Returns the flat actions, the played ones' codes.
+ */
+function teacherSlot(env: CommunityEnv, rules: readonly Policy[], codecs: readonly ActionCodec[], learners: Learners, observations: Record<string, Float32Array>, infos: Record<string, CommunityInfo>, obs: Float32Array, masks: Uint8Array, offsets: number[], actions: Record<string, ArrayLike<number>>): Int32Array {
+  const ids = env.possibleAgents;
+  const d = learners.obsSize;
+  const flat = new Int32Array(ids.length);
+  ids.forEach((id, i) => {
+    const a = rules[i].act(observations[id].subarray(0, env.core.homeObsSize[i]), homeInfo(infos[id]));
+    actions[id] = a;
+    flat[i] = codecs[i].flatten(a);
+    const mask = masks.subarray(offsets[i], offsets[i] + learners.nActions[i]);
+    if (mask[flat[i]] === 1) learners.learnDemo(i, obs.subarray(i * d, (i + 1) * d), mask, flat[i]);
+  });
+  return flat;
+}
+
 export async function trainCommunity(o: CommunityTrainOptions): Promise<CommunityTrainResult> {
   const c = o.community;
   const { dir, run, episodesDone, elapsedSec } = openRun(o);
@@ -127,6 +151,7 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
   const noActions = masks.map(() => 0);
   const scratch = codecs.map((k) => new Int32Array(k.nvec.length));
   const env = new CommunityEnv(c);
+  const rules = run.algorithm === 'dqn' && cfg.teacher === 'precharge' ? communityPolicies(c, 'precharge') : null;
   const stop = o.stopAfter !== undefined ? Math.min(run.episodes, episodesDone + o.stopAfter) : run.episodes;
   const t0 = performance.now();
   const elapsed = () => elapsedSec + (performance.now() - t0) / 1000;
@@ -138,13 +163,19 @@ export async function trainCommunity(o: CommunityTrainOptions): Promise<Communit
     const daySeed = trainingDay(run.seed, e);
     let { observations, infos } = env.reset({ seed: daySeed });
     gather(c, codecs, learners, descriptor, observations, infos, obs, masks, offsets);
+    const teach = rules !== null && e < cfg.teacherEpisodes;
+    if (teach) for (let i = 0; i < n; i++) await rules[i].reset?.(homeInfo(infos[ids[i]]));
     let ret = 0;
     let lossSum = 0;
     let lossCount = 0;
     for (let slot = 0; slot < SLOTS; slot++) {
-      const flat = learners.act(obs, masks, true);
       const actions: Record<string, ArrayLike<number>> = {};
-      for (let i = 0; i < n; i++) actions[ids[i]] = codecs[i].unflatten(flat[i], scratch[i]);
+      let flat: Int32Array;
+      if (teach) flat = teacherSlot(env, rules, codecs, learners, observations, infos, obs, masks, offsets, actions);
+      else {
+        flat = learners.act(obs, masks, true);
+        for (let i = 0; i < n; i++) actions[ids[i]] = codecs[i].unflatten(flat[i], scratch[i]);
+      }
       prevObs.set(obs);
       const r = env.step(actions);
       const done = env.agents.length === 0;

@@ -116,7 +116,7 @@ const train = defineCommand({
   options: {
     community,
     agent: { type: 'choice', choices: ['dqn', 'qlearning'], default: 'dqn', description: 'dqn: one network for every home, each home’s observation plus a home descriptor; qlearning: one tabular agent per home' },
-    episodes: { type: 'number', integer: true, min: 1, description: `Training community days (default ${DEFAULT_EPISODES.dqn} for dqn, ${DEFAULT_EPISODES.qlearning} for qlearning: 89 s and 9 s on citylearn-9 on 2 shared cores at load 4; Q-learning's tables take about 22 MB per home at 200 days)` },
+    episodes: { type: 'number', integer: true, min: 1, description: `Training community days (default ${DEFAULT_EPISODES.dqn} for dqn, ${DEFAULT_EPISODES.qlearning} for qlearning: about 170 s (DQN with its teacher) and 9 s on citylearn-9 on 2 shared cores; Q-learning's tables take about 22 MB per home at 200 days)` },
     seed: { ...runSeedOption, description: 'Run seed K: episode e plays the community day of daySeed(K, e); the same seed gives the same run' },
     out: { type: 'string', description: 'Run folder (default runs/community-<agent>-seed<seed>): config.json, metrics.csv (one row per day: the community J first), checkpoint/, model/' },
     resume: { type: 'boolean', default: false, description: 'Continue the run in --out from its last checkpoint (a larger --episodes extends it)' },

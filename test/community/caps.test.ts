@@ -1,19 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { checkParallelEnv, CommunityEnv, CommunityVectorEnv, flexShareCaps, parseCommunity, planCaps, type CapPolicy, type Community } from '../../community/index.js';
+import { checkParallelEnv, CommunityEnv, CommunityVectorEnv, flexShareCaps, planCaps, type CapPolicy, type Community } from '../../community/index.js';
 import { SLOTS } from '../../env/index.js';
+import { apartments } from './fixtures.js';
 
-/** Three apartments (PV 2–4 kW) on a 5 kW feeder: the shares bind at the evening peak. */
-function tightCommunity(feederKw = 5): Community {
-  return parseCommunity({
-    id: 'tight-3',
-    name: 'Three apartments on a tight feeder',
-    description: 'test',
-    homes: [{ scenario: 'paper-apartment', id: 'apt', count: 3, vary: { pvPeakKw: [2, 4] } }],
-    feeder: { limitKw: feederKw },
-    peakEurPerKwDay: 0.1,
-    market: 'sdr',
-  });
-}
+const tightCommunity = (feederKw = 5): Community => apartments(feederKw);
 
 const caps = (policy: CapPolicy, slot: number, forced: number[], flex: number[], feederKw: number) => {
   const out = new Float64Array(forced.length);

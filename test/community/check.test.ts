@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Box } from '../../env/index.js';
 import { checkParallelEnv, type CheckableEnv } from '../../community/check.js';
-import { listCommunities, parseCommunity, type Community } from '../../community/community.js';
+import { listCommunities, type Community } from '../../community/community.js';
 import { CommunityEnv, makeCommunityEnv } from '../../community/env.js';
+import { apartments } from './fixtures.js';
 
-/** Three paper apartments on a 5 kW feeder: three 6 kW contracts, so the caps bind on most evenings. */
-function tightCommunity(feederKw = 5): Community {
-  return parseCommunity({
-    id: 'tight-3',
-    name: 'Three apartments on a tight feeder',
-    description: 'test',
-    homes: [{ scenario: 'paper-apartment', id: 'apt', count: 3, vary: { pvPeakKw: [2, 4] } }],
-    feeder: { limitKw: feederKw },
-    peakEurPerKwDay: 0.1,
-    market: 'sdr',
-  });
-}
+const tightCommunity = (feederKw = 5): Community => apartments(feederKw);
 
 /** Delegates everything to a real env; each broken env overrides the one thing it breaks. */
 class Wrapper implements CheckableEnv {

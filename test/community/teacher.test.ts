@@ -2,23 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommunity } from '../../community/community.js';
 import { resolveCommunityConfig } from '../../community/config.js';
 import { CommunityEnv } from '../../community/env.js';
 import { codecsOf } from '../../community/learners.js';
 import { communityPolicies } from '../../community/play.js';
 import { trainCommunity } from '../../community/train.js';
 import { trainingDay } from '../../env/index.js';
+import { apartments, metricsRows } from './fixtures.js';
 
-/** Three paper apartments with PV of 2–4 kWp on a 12 kW feeder, as in train.test.ts. */
-const c = parseCommunity({ id: 'apts', name: 'apts', description: 'test', homes: [{ scenario: 'paper-apartment', id: 'apt', count: 3, vary: { pvPeakKw: [2, 4] } }], feeder: { limitKw: 12 }, peakEurPerKwDay: 0.1, market: 'sdr' });
+const c = apartments(12, 'apts');
 const tmp = mkdtempSync(join(tmpdir(), 'rescoin-community-teacher-'));
-const rows = (dir: string) =>
-  readFileSync(join(dir, 'metrics.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','));
+const rows = metricsRows;
 const teacher = { teacher: 'precharge', teacherEpisodes: 2, dqn: { learningStarts: 64, hidden: [16], batchSize: 16 } };
 
 /** The pre-charge rule's days of the run seed: each day's J and each home's flat action per slot where its mask allows it. */

@@ -8,16 +8,11 @@ import { CommunityEnv } from '../../community/env.js';
 import { homeDescriptor } from '../../community/learners.js';
 import { loadCommunityRun, trainCommunity } from '../../community/train.js';
 import { heldOutDay } from '../../env/index.js';
+import { apartments, metricsRows } from './fixtures.js';
 
-/** Three paper apartments with PV of 2–4 kWp on a 12 kW feeder (no MILP is solved here). */
-const c = parseCommunity({ id: 'apts', name: 'apts', description: 'test', homes: [{ scenario: 'paper-apartment', id: 'apt', count: 3, vary: { pvPeakKw: [2, 4] } }], feeder: { limitKw: 12 }, peakEurPerKwDay: 0.1, market: 'sdr' });
+const c = apartments(12, 'apts');
 const tmp = mkdtempSync(join(tmpdir(), 'rescoin-community-train-'));
-const rows = (dir: string) =>
-  readFileSync(join(dir, 'metrics.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','));
+const rows = metricsRows;
 const fast = { dqn: { learningStarts: 64, hidden: [16], batchSize: 16 } };
 
 describe('community training', () => {
